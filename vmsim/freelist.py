@@ -1,0 +1,82 @@
+"""The free queues: ``vm_phys_free_queues[domain][flind][pool][order]``.
+
+Models ``struct vm_freelist`` and the two primitives of ``sys/vm/vm_phys.c``
+that do all list bookkeeping, ``vm_freelist_add()`` and ``vm_freelist_rem()``.
+A free block of ``2**order`` pages is represented by its first page only; the
+page's ``order`` field says it is a free head.
+
+Each queue is an :class:`~collections.OrderedDict` keyed by the head's pfn: O(1)
+insertion at either end (``move_to_end(last=False)`` for the head), O(1)
+removal of a known block, O(1) access to the first block, and iteration in
+list order, which are the ``TAILQ`` operations the kernel uses.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from .arch import NFREEPOOL
+
+__all__ = ["FreeQueues"]
+
+
+class FreeQueues:
+    """The four-index table of free queues, with per-domain free page counts.
+
+    ``free_count[dom]`` is the number of pages in the domain's queues; the
+    kernel's ``lcnt`` (blocks per queue) is ``len()`` of a queue.  The
+    ``order`` map is the page array's ``order`` field for free heads: a page
+    absent from it has ``order == VM_NFREEORDER`` ("not a free head"); it is
+    shared with :class:`vmsim.page.Pages`, which owns the field.
+    """
+
+    def __init__(self, ndomains: int, nfreelists: int, nfreeorder: int, order: dict[int, int]):
+        self.nfreeorder = nfreeorder
+        self.q = [
+            [[[OrderedDict() for _ in range(nfreeorder)] for _ in range(NFREEPOOL)] for _ in range(nfreelists)]
+            for _ in range(ndomains)
+        ]
+        self.free_count = [0] * ndomains
+        self.order = order
+
+    def add(self, dom: int, flind: int, pool: int, pfn: int, order: int, tail: bool) -> None:
+        """``vm_freelist_add``: make *pfn* a free head of *order*, at the tail or head."""
+        self.order[pfn] = order
+        queue = self.q[dom][flind][pool][order]
+        queue[pfn] = None
+        if not tail:
+            queue.move_to_end(pfn, last=False)
+        self.free_count[dom] += 1 << order
+
+    def rem(self, dom: int, flind: int, pool: int, pfn: int, order: int) -> None:
+        """``vm_freelist_rem``: unlink the block; its head is no longer a free head."""
+        del self.q[dom][flind][pool][order][pfn]
+        self.order.pop(pfn, None)
+        self.free_count[dom] -= 1 << order
+
+    def first(self, dom: int, flind: int, pool: int, order: int) -> int | None:
+        """``TAILQ_FIRST``: the head block's pfn, or ``None`` when the queue is empty."""
+        queue = self.q[dom][flind][pool][order]
+        return next(iter(queue)) if queue else None
+
+    def blocks(self, dom: int, flind: int, pool: int, order: int) -> list[int]:
+        """The queue's heads in list order (head first)."""
+        return list(self.q[dom][flind][pool][order])
+
+    def lcnt(self, dom: int, flind: int, pool: int, order: int) -> int:
+        """``fl[order].lcnt``: the number of blocks in the queue."""
+        return len(self.q[dom][flind][pool][order])
+
+    def where(self, pfn: int) -> tuple[int, int, int, int] | None:
+        """The ``(dom, flind, pool, order)`` of the queue holding block *pfn*.
+
+        A slow search over every queue, for the invariant checker and error
+        messages only.
+        """
+        for dom, per_dom in enumerate(self.q):
+            for flind, per_fl in enumerate(per_dom):
+                for pool, per_pool in enumerate(per_fl):
+                    for order, queue in enumerate(per_pool):
+                        if pfn in queue:
+                            return dom, flind, pool, order
+        return None

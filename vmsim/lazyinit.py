@@ -1,0 +1,93 @@
+"""The ``vmlazyinit`` kernel thread, as a resumable stepper.
+
+Models ``vm_phys_lazy_sysinit()`` / ``vm_phys_lazy_init()`` in
+``sys/vm/vm_phys.c``: once the other CPUs have started (``SI_SUB_SMP``) one
+kernel thread at idle priority (``PRI_MIN_IDLE``) drains the lazy pool of each
+domain in turn with ``vm_phys_lazy_init_domain()``, then sets
+``vm_default_freepool`` to DEFAULT so that no allocation searches the lazy
+pool again.
+
+In the kernel the thread runs whenever a CPU is otherwise idle, and it drops
+the domain's free lock around each block, so allocations interleave with it.
+:meth:`LazyInitThread.step` runs it for a bounded number of blocks; the
+machine's other operations can be called between steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .arch import DEFAULT
+from .phys import VmPhys
+
+__all__ = ["LazyInitThread", "LazyStep"]
+
+
+@dataclass(frozen=True)
+class LazyStep:
+    """One block the thread initialized: where, how big, and whether it dropped the lock."""
+
+    domain: int
+    pfn: int
+    order: int
+    lock_dropped: bool
+
+
+class LazyInitThread:
+    """The ``vmlazyinit`` thread of one machine, resumable block by block.
+
+    The cursor walks domains in order; inside a domain, free lists in order
+    and orders ascending, exactly as ``vm_phys_lazy_init_domain`` does.  A
+    domain that someone else already drained (``initdone``, set by
+    ``vm_phys_find_range`` or ``vm_phys_unfree_page``) is skipped.
+    """
+
+    def __init__(self, vm: VmPhys):
+        self.vm = vm
+        self.domain = 0
+        self._fl = 0
+        self._oind = 0
+        self.done = False
+        self.history: list[LazyStep] = []
+
+    @property
+    def started_domain(self) -> bool:
+        return self._fl != 0 or self._oind != 0
+
+    def step(self, max_blocks: int = 1) -> int:
+        """Initialize up to *max_blocks* lazy blocks; return how many were.
+
+        When the last domain is finished the thread sets
+        ``vm_default_freepool`` to DEFAULT and exits (:attr:`done`).
+        """
+        vm = self.vm
+        lists = vm.freelists()
+        count = 0
+        while not self.done and count < max_blocks:
+            if self.domain >= vm.ndomains:
+                vm.default_freepool = DEFAULT
+                self.done = True
+                break
+            if not self.started_domain and vm.initdone[self.domain]:
+                self.domain += 1
+                continue
+            if self._fl >= len(lists):
+                vm.initdone[self.domain] = True
+                self.domain, self._fl, self._oind = self.domain + 1, 0, 0
+                continue
+            r = vm.lazy_init_block(self.domain, lists[self._fl][1], self._oind)
+            if r is None:
+                self._oind += 1
+                if self._oind >= vm.nfreeorder:
+                    self._fl, self._oind = self._fl + 1, 0
+                continue
+            self.history.append(LazyStep(self.domain, r[0], r[1], r[2]))
+            count += 1
+        return count
+
+    def run(self) -> int:
+        """Run the thread to completion; return the number of blocks initialized."""
+        total = 0
+        while not self.done:
+            total += self.step(1 << 30)
+        return total

@@ -1,0 +1,339 @@
+"""A simulated machine: layout, boot, and the allocator's public operations.
+
+:class:`Machine` is the front end a reader uses.  It takes byte addresses and
+pool or free-list names, validates every request completely *before* handing
+it to :class:`vmsim.phys.VmPhys` (so bad input leaves the machine exactly as it
+was), keeps the bookkeeping the kernel leaves to its callers (which pages are
+allocated, which were blacklisted) and, in debug mode, runs
+:func:`vmsim.invariants.check` after every operation.
+
+All state lives in the instance: an eager and a lazy machine can sit side by
+side, and importing vmsim changes nothing global.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .arch import FREELIST_NAMES, POOL_NAMES, Arch, get_arch
+from .errors import InvalidInput
+from .lazyinit import LazyInitThread
+from .page import PageArray
+from .phys import VmPhys
+from .revisions import Revision, get_revision
+from .seg import build_segments
+from .startup import blacklist_add, vm_page_startup
+
+__all__ = ["Machine"]
+
+
+class Machine:
+    """One machine booted with FreeBSD's physical page allocator.
+
+    Parameters mirror what ``vm_page_startup()`` sees: *seg_ranges* are byte
+    ``[start, end)`` ranges registered with ``vm_phys_add_seg``; *phys_avail*
+    the free ranges handed over at boot; *domains* the NUMA affinity table
+    (``[start, end, domain]``, or ``None`` for one domain); *lazy* the
+    ``debug.vm.lazy_page_init`` tunable; *blacklist* the addresses of
+    ``vm.blacklist``; *free_reserved* each domain's ``vmd_free_reserved``
+    (pages), which decides whether the lazy thread drops the lock.
+    """
+
+    def __init__(
+        self,
+        seg_ranges: Iterable,
+        phys_avail: Iterable,
+        *,
+        arch: str | Arch = "amd64",
+        domains: Iterable | None = None,
+        lazy: bool = True,
+        revision: str | Revision = "seed",
+        blacklist: Iterable[int] = (),
+        free_reserved: int = 0,
+        debug: bool = False,
+    ):
+        self.arch = get_arch(arch)
+        self.revision = get_revision(revision)
+        if not isinstance(lazy, bool):
+            raise InvalidInput("vm_page_startup", f"lazy must be true or false, not {lazy!r}")
+        if not (isinstance(free_reserved, int) and free_reserved >= 0):
+            raise InvalidInput("vm_page_startup", f"free_reserved {free_reserved!r} must be a non-negative integer")
+        self.lazy = lazy
+        self.debug = debug
+        seg_ranges = [list(r) for r in seg_ranges]
+        domains = None if domains is None else [list(d) for d in domains]
+        self.segtab = build_segments(self.arch, seg_ranges, domains)
+        self.phys_avail = self._phys_avail(phys_avail, domains)
+        self.vm = VmPhys(self.arch, self.segtab, self.revision, free_reserved)
+        self.allocated = PageArray(0)
+        self.nallocated = 0
+        #: ``vm.page_blacklist``: pages taken off the free lists as bad.
+        self.blacklisted: list[int] = []
+        self.thread = LazyInitThread(self.vm)
+        blacklist = list(blacklist)
+        for pa in blacklist:
+            if not (isinstance(pa, int) and pa >= 0):
+                raise InvalidInput("vm_page_blacklist_add", f"address {pa!r} is not a non-negative integer")
+        vm_page_startup(self.vm, self.phys_avail, lazy)
+        #: page_inits after vm_page_startup's loop, before the blacklist.
+        self.boot_page_inits = self.vm.pages.page_inits
+        for pa in blacklist:
+            self._blacklist(pa >> self.arch.page_shift)
+        self._checkpoint()
+
+    # -- construction helpers -----------------------------------------------------
+    def _phys_avail(self, ranges: Iterable, domains) -> list[tuple[int, int]]:
+        """Validate ``phys_avail`` and split it at domain boundaries (``vm_phys_early_startup``)."""
+        op, shift = "phys_avail", self.arch.page_shift
+        out = []
+        for r in ranges:
+            if not (isinstance(r, (list, tuple)) and len(r) == 2 and all(isinstance(x, int) for x in r)):
+                raise InvalidInput(op, f"entry {r!r} is not a [start, end) pair of integers")
+            start, end = r
+            if (start | end) & (self.arch.page_size - 1):
+                raise InvalidInput(op, f"[{start:#x}, {end:#x}) is not page aligned")
+            if not 0 <= start < end:
+                raise InvalidInput(op, f"[{start:#x}, {end:#x}) is empty or negative")
+            if out and start < out[-1][1] << shift:
+                raise InvalidInput(op, f"entries must ascend without overlap; [{start:#x}, {end:#x}) does not")
+            out.append((start >> shift, end >> shift))
+        for start, end in out:
+            covered = sum(max(0, min(end, s.end) - max(start, s.start)) for s in self.segtab.segs)
+            if covered != end - start:
+                raise InvalidInput(op, f"[{start << shift:#x}, {end << shift:#x}) is not inside the segments")
+        if domains is not None and self.segtab.ndomains > 1:
+            cuts = sorted({x >> shift for d in domains for x in d[:2]})
+            split = []
+            for start, end in out:
+                inner = [c for c in cuts if start < c < end]
+                for a, b in zip([start, *inner], [*inner, end]):
+                    split.append((a, b))
+            out = split
+        return out
+
+    def _checkpoint(self) -> None:
+        if self.debug:
+            self.check()
+
+    # -- argument parsing ----------------------------------------------------------
+    def _pool(self, op: str, pool) -> int:
+        if isinstance(pool, str):
+            if pool not in POOL_NAMES:
+                raise InvalidInput(op, f"unknown pool {pool!r}; pools are {list(POOL_NAMES)}")
+            return POOL_NAMES.index(pool)
+        if isinstance(pool, int) and not isinstance(pool, bool):
+            return pool
+        raise InvalidInput(op, f"unknown pool {pool!r}")
+
+    def _freelist(self, op: str, freelist) -> int:
+        if isinstance(freelist, str):
+            if freelist not in self.arch.freelists:
+                known = list(self.arch.freelists)
+                if freelist in FREELIST_NAMES:
+                    raise InvalidInput(op, f"{self.arch.name} has no {freelist} free list; it has {known}")
+                raise InvalidInput(op, f"unknown free list {freelist!r}; {self.arch.name} has {known}")
+            return self.arch.freelist_index(freelist)
+        if isinstance(freelist, int) and not isinstance(freelist, bool):
+            return freelist
+        raise InvalidInput(op, f"unknown free list {freelist!r}")
+
+    def _int(self, op: str, name: str, value, minimum: int = 0) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise InvalidInput(op, f"{name} {value!r} must be an integer >= {minimum}")
+        return value
+
+    def _page(self, op: str, pa) -> int:
+        """Validate a page address; return its pfn."""
+        pa = self._int(op, "address", pa)
+        if pa & (self.arch.page_size - 1):
+            raise InvalidInput(op, f"pa {pa:#x} is not page aligned (PAGE_SIZE is {self.arch.page_size:#x})")
+        pfn = pa >> self.arch.page_shift
+        if self.segtab.find(pfn) < 0:
+            raise InvalidInput(op, f"pa {pa:#x} is in no segment")
+        return pfn
+
+    def _pa(self, pfn: int) -> int:
+        return pfn << self.arch.page_shift
+
+    # -- allocation ------------------------------------------------------------------
+    def _mark(self, pfn: int, n: int, value: int) -> None:
+        self.allocated.fill(pfn, pfn + n, value)
+        self.nallocated += n if value else -n
+
+    def alloc_pages(self, domain: int, pool, order: int) -> int | None:
+        """``vm_phys_alloc_pages``: the pa of a ``2**order`` block, or ``None``."""
+        op = "vm_phys_alloc_pages"
+        pool = self._pool(op, pool)
+        self.vm._check_domain(op, domain)
+        self.vm._check_pool(op, pool)
+        self.vm._check_order(op, order)
+        m = self.vm.alloc_pages(domain, pool, order)
+        return self._allocated_block(m, order)
+
+    def alloc_freelist_pages(self, domain: int, freelist, pool, order: int) -> int | None:
+        """``vm_phys_alloc_freelist_pages``: like :meth:`alloc_pages`, from one free list."""
+        op = "vm_phys_alloc_freelist_pages"
+        m = self.vm.alloc_freelist_pages(domain, self._freelist(op, freelist), self._pool(op, pool), order)
+        return self._allocated_block(m, order)
+
+    def _allocated_block(self, m: int | None, order: int) -> int | None:
+        if m is not None:
+            self._mark(m, 1 << order, 1)
+        self._checkpoint()
+        return None if m is None else self._pa(m)
+
+    def alloc_npages(self, domain: int, pool, npages: int) -> list[int]:
+        """``vm_phys_alloc_npages``: up to *npages* page addresses, in the order taken."""
+        op = "vm_phys_alloc_npages"
+        ma = self.vm.alloc_npages(domain, self._pool(op, pool), npages)
+        for m in ma:
+            self._mark(m, 1, 1)
+        self._checkpoint()
+        return [self._pa(m) for m in ma]
+
+    def alloc_contig(self, domain: int, npages: int, low: int = 0, high: int | None = None,
+                     alignment: int | None = None, boundary: int = 0) -> int | None:
+        """``vm_phys_alloc_contig``: pa of a run of *npages* pages in ``[low, high)``.
+
+        *alignment* (bytes, a power of two; default ``PAGE_SIZE``) aligns the
+        first page; a non-zero *boundary* (a power of two) is a multiple of
+        bytes the run may not cross.
+        """
+        op = "vm_phys_alloc_contig"
+        npages = self._int(op, "npages", npages, 1)
+        low = self._int(op, "low", low)
+        high = (1 << 64) if high is None else self._int(op, "high", high)
+        alignment = self.arch.page_size if alignment is None else alignment
+        boundary = self._int(op, "boundary", boundary)
+        if boundary and boundary < npages << self.arch.page_shift:
+            raise InvalidInput(op, f"boundary {boundary:#x} is smaller than the run of {npages} pages")
+        m = self.vm.alloc_contig(domain, npages, low, high, alignment, boundary)
+        if m is not None:
+            self._mark(m, npages, 1)
+        self._checkpoint()
+        return None if m is None else self._pa(m)
+
+    # -- freeing ---------------------------------------------------------------------
+    def _require_allocated(self, op: str, pfn: int, n: int) -> None:
+        seg = self.segtab.segs[self.segtab.find(pfn)]
+        if pfn + n > seg.end:
+            raise InvalidInput(op, f"[{self._pa(pfn):#x}, {self._pa(pfn + n):#x}) runs past the end of its segment")
+        if self.allocated.count(pfn, pfn + n, 1) == n:
+            return
+        bad = next(p for p in range(pfn, pfn + n) if not self.allocated.get(p))
+        if self.vm.free_block_containing(bad) is not None:
+            why = "it is free (double free)"
+        elif self._pa(bad) in self.blacklisted:
+            why = "it is blacklisted"
+        elif any(a <= bad < b for a, b in self.phys_avail):
+            why = "it was never allocated"
+        else:
+            why = "it is not in phys_avail, so it was never given to the allocator"
+        raise InvalidInput(op, f"page at pa {self._pa(bad):#x} is not allocated: {why}")
+
+    def free_pages(self, pa: int, order: int) -> None:
+        """``vm_phys_free_pages``: free the allocated ``2**order`` block at *pa*."""
+        op = "vm_phys_free_pages"
+        pfn = self._page(op, pa)
+        self.vm._check_order(op, order)
+        if pfn & ((1 << order) - 1):
+            raise InvalidInput(op, f"pa {pa:#x} is not aligned to a block of order {order}")
+        self._require_allocated(op, pfn, 1 << order)
+        self.vm.free_pages(pfn, order)
+        self._mark(pfn, 1 << order, 0)
+        self._checkpoint()
+
+    def free_contig(self, pa: int, npages: int) -> None:
+        """``vm_phys_free_contig``: free the allocated run of *npages* pages at *pa*."""
+        op = "vm_phys_free_contig"
+        pfn = self._page(op, pa)
+        npages = self._int(op, "npages", npages, 1)
+        self._require_allocated(op, pfn, npages)
+        self.vm.free_contig(pfn, npages)
+        self._mark(pfn, npages, 0)
+        self._checkpoint()
+
+    # -- unfree, scans, lazy init -------------------------------------------------
+    def _blacklist(self, pfn: int) -> bool:
+        found = blacklist_add(self.vm, pfn)
+        if found and self.segtab.find(pfn) >= 0:
+            self.blacklisted.append(self._pa(pfn))
+        return found
+
+    def unfree_page(self, pa: int) -> bool:
+        """``vm_phys_unfree_page(pa)``: take a free page off the lists; was it free?"""
+        op = "vm_phys_unfree_page"
+        pfn = self._page(op, pa)
+        found = self.vm.unfree_page(pfn)
+        if found:
+            self.blacklisted.append(pa)
+        self._checkpoint()
+        return found
+
+    def blacklist_add(self, pa: int) -> bool:
+        """``vm_page_blacklist_add``: blacklist the page at *pa* (truncated to its page)."""
+        pa = self._int("vm_page_blacklist_add", "address", pa)
+        found = self._blacklist(pa >> self.arch.page_shift)
+        self._checkpoint()
+        return found
+
+    def find_range(self, domain: int, npages: int, low: int = 0, high: int | None = None,
+                   segind: int = 0) -> tuple[int, int] | None:
+        """``vm_phys_find_range``: ``(start, end)`` bytes of the first fitting segment, or ``None``."""
+        op = "vm_phys_find_range"
+        low = self._int(op, "low", low)
+        high = (1 << 64) if high is None else self._int(op, "high", high)
+        segind = self._int(op, "segind", segind)
+        r = self.vm.find_range(domain, npages, low, high, segind)
+        self._checkpoint()
+        return None if r is None else (r[1], r[2])
+
+    def lazy_init(self) -> int:
+        """Run the ``vmlazyinit`` thread to completion; return the blocks it initialized."""
+        n = self.thread.run()
+        self._checkpoint()
+        return n
+
+    def lazy_step(self, max_blocks: int = 1) -> int:
+        """Let the ``vmlazyinit`` thread initialize up to *max_blocks* blocks."""
+        n = self.thread.step(self._int("vmlazyinit", "max_blocks", max_blocks, 1))
+        self._checkpoint()
+        return n
+
+    # -- observation -----------------------------------------------------------------
+    @property
+    def page_inits(self) -> int:
+        """Calls of ``vm_page_init_page`` so far, boot included."""
+        return self.vm.pages.page_inits
+
+    @property
+    def initialized(self) -> int:
+        """Distinct pages inside segments whose structure has been initialized."""
+        return self.vm.pages.initialized
+
+    @property
+    def default_pool(self) -> str:
+        """``vm_default_freepool`` by name."""
+        return POOL_NAMES[self.vm.default_freepool]
+
+    @property
+    def total_pages(self) -> int:
+        """Pages inside segments (the page structures that matter)."""
+        return sum(s.npages for s in self.segtab.segs)
+
+    def free_pages_count(self, domain: int | None = None) -> int:
+        """Pages on the free queues of *domain* (all domains when ``None``)."""
+        counts = self.vm.fq.free_count
+        return sum(counts) if domain is None else counts[domain]
+
+    def dump(self) -> dict:
+        """The replay format's STATE object for this moment."""
+        from .dump import state
+
+        return state(self)
+
+    def check(self) -> None:
+        """Verify every invariant; raise :class:`~vmsim.errors.InvariantViolation` if one breaks."""
+        from .invariants import check
+
+        check(self)

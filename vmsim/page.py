@@ -1,0 +1,330 @@
+"""The page array: ``struct vm_page`` fields stored lazily.
+
+Models the ``vm_page_array`` of ``sys/vm/vm_page.c`` and the unit of work the
+lazy-init change defers, ``vm_page_init_page()``.  A real machine with 4 TiB
+of RAM has a billion page structures; the simulator must not pay for the ones
+nobody touched, exactly as the kernel's lazy boot does not.
+
+:class:`PageArray` is a map from an index (a physical page number) to one byte,
+with a default for every index never written.  It is stored per *superchunk*
+of 4096 indices, each superchunk in the cheapest of three forms:
+
+* absent, or an ``int``: every index holds that value (an eager boot of a
+  64 GiB machine is 4096 such integers);
+* a :class:`_Sparse`: a base value plus at most 64 exceptions (a lazy boot
+  writes one page per 16 MiB block, so each block costs a tiny dict);
+* a ``bytearray`` of 4096 bytes, once a superchunk is truly mixed.
+
+Wide updates (:meth:`PageArray.fill`) are slice assignments, never per-page
+Python loops.  The slow path they replace -- setting each index one at a
+time -- is what ``tests/test_page.py`` compares them against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import groupby
+
+from .errors import InvariantViolation, UninitializedPageRead
+
+__all__ = ["PageArray", "Pages", "StrayInit", "UNINIT"]
+
+#: The ``pool`` byte of a ``struct vm_page`` that was never initialized.
+UNINIT = 0xFF
+
+_SHIFT = 12
+_SIZE = 1 << _SHIFT
+_MASK = _SIZE - 1
+_SPARSE_MAX = 64
+
+
+class _Sparse:
+    """A superchunk that is *base* everywhere except at a few offsets."""
+
+    __slots__ = ("base", "diff")
+
+    def __init__(self, base: int, diff: dict[int, int]):
+        self.base = base
+        self.diff = diff
+
+
+class PageArray:
+    """A lazily stored byte per page index, *default* where never written."""
+
+    __slots__ = ("default", "_chunks")
+
+    def __init__(self, default: int):
+        self.default = default
+        self._chunks: dict[int, object] = {}
+
+    # -- reading -------------------------------------------------------------
+    def get(self, i: int) -> int:
+        """The value at index *i*."""
+        c = self._chunks.get(i >> _SHIFT)
+        if c is None:
+            return self.default
+        t = type(c)
+        if t is int:
+            return c  # type: ignore[return-value]
+        if t is bytearray:
+            return c[i & _MASK]  # type: ignore[index]
+        return c.diff.get(i & _MASK, c.base)  # type: ignore[attr-defined]
+
+    def count(self, lo: int, hi: int, value: int) -> int:
+        """How many indices in ``[lo, hi)`` hold *value*."""
+        total = 0
+        for s, a, b in _pieces(lo, hi):
+            total += _count_chunk(self._chunks.get(s, self.default), a, b, value)
+        return total
+
+    def runs(self, lo: int, hi: int) -> Iterator[tuple[int, int, int]]:
+        """Maximal runs ``(start, end, value)`` covering ``[lo, hi)``, in order."""
+        cur_start, cur_val = lo, None
+        for s, a, b in _pieces(lo, hi):
+            base = s << _SHIFT
+            for start, end, val in _chunk_runs(self._chunks.get(s, self.default), a, b):
+                if val != cur_val:
+                    if cur_val is not None:
+                        yield cur_start, base + start, cur_val
+                    cur_start, cur_val = base + start, val
+        if cur_val is not None:
+            yield cur_start, hi, cur_val
+
+    # -- writing -------------------------------------------------------------
+    def set(self, i: int, value: int) -> int:
+        """Store *value* at index *i*; return the previous value."""
+        old = self.get(i)
+        if old != value:
+            self._fill_chunk(i >> _SHIFT, i & _MASK, (i & _MASK) + 1, value)
+        return old
+
+    def fill(self, lo: int, hi: int, value: int) -> int:
+        """Store *value* at every index of ``[lo, hi)``.
+
+        Returns how many of those indices held the default before, which is
+        how the page array counts newly initialized structures.
+        """
+        prev = 0
+        for s, a, b in _pieces(lo, hi):
+            prev += self._fill_chunk(s, a, b, value)
+        return prev
+
+    def _store(self, s: int, c: object) -> None:
+        if c == self.default and type(c) is int:
+            self._chunks.pop(s, None)
+        else:
+            self._chunks[s] = c
+
+    def _fill_chunk(self, s: int, a: int, b: int, v: int) -> int:
+        d = self.default
+        c = self._chunks.get(s, d)
+        prev = _count_chunk(c, a, b, d)
+        n = b - a
+        if n == _SIZE:
+            self._store(s, v)
+        elif type(c) is int:
+            if c != v:
+                if n <= _SPARSE_MAX:
+                    self._store(s, _Sparse(c, dict.fromkeys(range(a, b), v)))
+                else:
+                    ba = bytearray((c,)) * _SIZE
+                    ba[a:b] = bytes((v,)) * n
+                    self._store(s, ba)
+        elif type(c) is bytearray:
+            c[a:b] = bytes((v,)) * n
+        else:
+            self._fill_sparse(s, c, a, b, v)  # type: ignore[arg-type]
+        return prev
+
+    def _fill_sparse(self, s: int, c: _Sparse, a: int, b: int, v: int) -> None:
+        diff = c.diff
+        if v == c.base:
+            for off in [o for o in diff if a <= o < b]:
+                del diff[off]
+            if not diff:
+                self._store(s, c.base)
+        elif len(diff) + (b - a) > _SPARSE_MAX:
+            ba = bytearray((c.base,)) * _SIZE
+            for off, val in diff.items():
+                ba[off] = val
+            ba[a:b] = bytes((v,)) * (b - a)
+            self._store(s, ba)
+        else:
+            for off in range(a, b):
+                diff[off] = v
+
+    def touched_chunks(self) -> int:
+        """How many superchunks hold anything but the default (for benchmarks)."""
+        return len(self._chunks)
+
+
+def _pieces(lo: int, hi: int) -> Iterator[tuple[int, int, int]]:
+    """Split ``[lo, hi)`` into (superchunk, start offset, end offset) pieces."""
+    while lo < hi:
+        s = lo >> _SHIFT
+        end = min(hi, (s + 1) << _SHIFT)
+        yield s, lo & _MASK, end - (s << _SHIFT)
+        lo = end
+
+
+def _count_chunk(c: object, a: int, b: int, v: int) -> int:
+    t = type(c)
+    if t is int:
+        return b - a if c == v else 0
+    if t is bytearray:
+        return c.count(v, a, b)  # type: ignore[attr-defined]
+    inside = [val for off, val in c.diff.items() if a <= off < b]  # type: ignore[attr-defined]
+    if c.base == v:  # type: ignore[attr-defined]
+        return (b - a) - len(inside)
+    return inside.count(v)
+
+
+def _chunk_runs(c: object, a: int, b: int) -> Iterator[tuple[int, int, int]]:
+    if type(c) is int:
+        yield a, b, c  # type: ignore[misc]
+        return
+    if type(c) is bytearray:
+        view = c[a:b]  # type: ignore[index]
+    else:
+        view = bytearray((c.base,)) * _SIZE  # type: ignore[attr-defined]
+        for off, val in c.diff.items():  # type: ignore[attr-defined]
+            view[off] = val
+        view = view[a:b]
+    start = a
+    for val, group in groupby(view):
+        end = start + sum(1 for _ in group)
+        yield start, end, val
+        start = end
+
+
+@dataclass(frozen=True)
+class StrayInit:
+    """A ``vm_page_init_page()`` call on a structure outside every segment.
+
+    ``where`` is ``"hole"`` (a dense page array's entry for an address no
+    segment covers) or ``"past-array"`` (one entry beyond the page array, a
+    write the kernel makes into memory it does not own).  ``index`` is the
+    page-array index, ``pa`` and ``segind`` the values written.
+    """
+
+    where: str
+    index: int
+    pa: int
+    segind: int
+    pool: int
+
+
+class Pages:
+    """The page array of one machine: ``struct vm_page`` fields that vmsim tracks.
+
+    * ``pool``: one byte per page, :data:`UNINIT` until ``vm_page_init_page``
+      runs for it; afterwards the page's ``pool`` field.
+    * ``order``: the ``order`` field of free-block heads (absent means
+      ``VM_NFREEORDER``); maintained by the free-queue primitives.
+    * identity (``phys_addr``, ``segind``): implied by the page's position,
+      except where an initialization wrote other values (``bogus``), as the
+      seed's chunk helper can for the structure past a segment.
+    * ``page_inits`` counts ``vm_page_init_page`` calls, boot included;
+      ``initialized`` counts distinct in-segment pages ever initialized.
+    """
+
+    def __init__(self, segtab, page_shift: int, nfreeorder: int):
+        self.segtab = segtab
+        self.page_shift = page_shift
+        self.nfreeorder = nfreeorder
+        self.pool = PageArray(UNINIT)
+        self.order: dict[int, int] = {}
+        self.bogus: dict[int, tuple[int, int]] = {}
+        self.stray: list[StrayInit] = []
+        self.page_inits = 0
+        self.initialized = 0
+
+    # -- vm_page_init_page ---------------------------------------------------
+    def init_page(self, pfn: int, segind: int, pool: int, pa_pfn: int | None = None) -> None:
+        """``vm_page_init_page(m, pa, segind, pool)`` for the in-segment page *pfn*.
+
+        *pa_pfn* is the physical address written (as a pfn); it defaults to the
+        page's own.  The page stops being a free head (``order`` reset).
+        """
+        self.page_inits += 1
+        if self.pool.set(pfn, pool) == UNINIT:
+            self.initialized += 1
+        self.order.pop(pfn, None)
+        if pa_pfn is None:
+            pa_pfn = pfn
+        if pa_pfn != pfn or segind != self.segtab.find(pfn):
+            self.bogus[pfn] = (pa_pfn, segind)
+        else:
+            self.bogus.pop(pfn, None)
+
+    def init_range(self, lo: int, hi: int, segind: int, pool: int) -> None:
+        """``vm_page_init_page`` for every page of ``[lo, hi)`` (one segment), ascending.
+
+        The pages must not be free heads; this is the slice-assignment form
+        of a per-page loop of :meth:`init_page` (``tests/test_page.py``
+        checks that both agree).
+        """
+        if hi <= lo:
+            return
+        self.page_inits += hi - lo
+        self.initialized += self.pool.fill(lo, hi, pool)
+        if self.bogus:
+            for pfn in [p for p in self.bogus if lo <= p < hi]:
+                del self.bogus[pfn]
+
+    def init_index(self, index: int, pa_pfn: int, segind: int, pool: int) -> None:
+        """``vm_page_init_page`` on page-array entry *index* (pointer arithmetic).
+
+        Used where the kernel computes a ``vm_page`` pointer by adding to
+        another one: the entry may belong to another segment, to a hole of a
+        dense array, or lie past the end of the array.
+        """
+        pfn, _ = self.segtab.pfn_at_index(index)
+        if pfn < 0:
+            self.page_inits += 1
+            self.stray.append(StrayInit("past-array", index, pa_pfn << self.page_shift, segind, pool))
+        elif self.segtab.find(pfn) < 0:
+            self.page_inits += 1
+            self.stray.append(StrayInit("hole", index, pa_pfn << self.page_shift, segind, pool))
+        else:
+            self.init_page(pfn, segind, pool, pa_pfn)
+
+    # -- checked reads -------------------------------------------------------
+    def is_init(self, pfn: int) -> bool:
+        """Whether the structure of page *pfn* has been initialized."""
+        return self.pool.get(pfn) != UNINIT
+
+    def read_pool(self, op: str, pfn: int) -> int:
+        """``m->pool``, raising :class:`UninitializedPageRead` on garbage."""
+        v = self.pool.get(pfn)
+        if v == UNINIT:
+            raise UninitializedPageRead(op, pfn << self.page_shift, "pool")
+        return v
+
+    def read_order(self, op: str, pfn: int) -> int:
+        """``m->order`` (``VM_NFREEORDER`` when not a free head), checked."""
+        if self.pool.get(pfn) == UNINIT:
+            raise UninitializedPageRead(op, pfn << self.page_shift, "order")
+        return self.order.get(pfn, self.nfreeorder)
+
+    def read_segind(self, op: str, pfn: int) -> int:
+        """``m->segind``, checked."""
+        if self.pool.get(pfn) == UNINIT:
+            raise UninitializedPageRead(op, pfn << self.page_shift, "segind")
+        if self.bogus and pfn in self.bogus:
+            return self.bogus[pfn][1]
+        return self.segtab.find(pfn)
+
+    def read_phys(self, op: str, pfn: int) -> int:
+        """``VM_PAGE_TO_PHYS(m)`` (``m->phys_addr``) as a pfn, checked."""
+        if self.pool.get(pfn) == UNINIT:
+            raise UninitializedPageRead(op, pfn << self.page_shift, "phys_addr")
+        if self.bogus and pfn in self.bogus:
+            return self.bogus[pfn][0]
+        return pfn
+
+    def require_not_head(self, op: str, pfn: int) -> None:
+        """The ``KASSERT(m->order == VM_NFREEORDER)`` of the enqueue paths."""
+        if self.read_order(op, pfn) != self.nfreeorder:
+            raise InvariantViolation(op, f"page at pa {pfn << self.page_shift:#x} is already a free block head")
