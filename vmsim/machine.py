@@ -162,12 +162,7 @@ class Machine:
 
     def alloc_pages(self, domain: int, pool, order: int) -> int | None:
         """``vm_phys_alloc_pages``: the pa of a ``2**order`` block, or ``None``."""
-        op = "vm_phys_alloc_pages"
-        pool = self._pool(op, pool)
-        self.vm._check_domain(op, domain)
-        self.vm._check_pool(op, pool)
-        self.vm._check_order(op, order)
-        m = self.vm.alloc_pages(domain, pool, order)
+        m = self.vm.alloc_pages(domain, self._pool("vm_phys_alloc_pages", pool), order)
         return self._allocated_block(m, order)
 
     def alloc_freelist_pages(self, domain: int, freelist, pool, order: int) -> int | None:
@@ -215,7 +210,7 @@ class Machine:
 
     # -- freeing ---------------------------------------------------------------------
     def _require_allocated(self, op: str, pfn: int, n: int) -> None:
-        seg = self.segtab.segs[self.segtab.find(pfn)]
+        seg = self.segtab.segs[self.segtab.find(pfn)]  # _page() found it: a cached hit
         if pfn + n > seg.end:
             raise InvalidInput(op, f"[{self._pa(pfn):#x}, {self._pa(pfn + n):#x}) runs past the end of its segment")
         if self.allocated.count(pfn, pfn + n, 1) == n:

@@ -73,6 +73,9 @@ class PageArray:
 
     def count(self, lo: int, hi: int, value: int) -> int:
         """How many indices in ``[lo, hi)`` hold *value*."""
+        s = lo >> _SHIFT
+        if hi - 1 >> _SHIFT == s and hi > lo:
+            return _count_chunk(self._chunks.get(s, self.default), lo & _MASK, (lo & _MASK) + hi - lo, value)
         total = 0
         for s, a, b in _pieces(lo, hi):
             total += _count_chunk(self._chunks.get(s, self.default), a, b, value)
@@ -94,9 +97,14 @@ class PageArray:
     # -- writing -------------------------------------------------------------
     def set(self, i: int, value: int) -> int:
         """Store *value* at index *i*; return the previous value."""
+        s = i >> _SHIFT
+        if s not in self._chunks:
+            if value != self.default:
+                self._chunks[s] = _Sparse(self.default, {i & _MASK: value})
+            return self.default
         old = self.get(i)
         if old != value:
-            self._fill_chunk(i >> _SHIFT, i & _MASK, (i & _MASK) + 1, value)
+            self._fill_chunk(s, i & _MASK, (i & _MASK) + 1, value)
         return old
 
     def fill(self, lo: int, hi: int, value: int) -> int:
@@ -105,6 +113,9 @@ class PageArray:
         Returns how many of those indices held the default before, which is
         how the page array counts newly initialized structures.
         """
+        s = lo >> _SHIFT
+        if hi - 1 >> _SHIFT == s and hi > lo:
+            return self._fill_chunk(s, lo & _MASK, (lo & _MASK) + hi - lo, value)
         prev = 0
         for s, a, b in _pieces(lo, hi):
             prev += self._fill_chunk(s, a, b, value)
@@ -258,6 +269,15 @@ class Pages:
         else:
             self.bogus.pop(pfn, None)
 
+    def init_canonical(self, pfn: int, pool: int) -> None:
+        """:meth:`init_page` when the caller knows *pfn*'s segment index is the one written."""
+        self.page_inits += 1
+        if self.pool.set(pfn, pool) == UNINIT:
+            self.initialized += 1
+        self.order.pop(pfn, None)
+        if self.bogus:
+            self.bogus.pop(pfn, None)
+
     def init_range(self, lo: int, hi: int, segind: int, pool: int) -> None:
         """``vm_page_init_page`` for every page of ``[lo, hi)`` (one segment), ascending.
 
@@ -294,6 +314,16 @@ class Pages:
     def is_init(self, pfn: int) -> bool:
         """Whether the structure of page *pfn* has been initialized."""
         return self.pool.get(pfn) != UNINIT
+
+    def read_ident(self, op: str, pfn: int) -> tuple[int, int, int]:
+        """``(m->pool, phys_addr as a pfn, m->segind)`` in one checked read."""
+        v = self.pool.get(pfn)
+        if v == UNINIT:
+            raise UninitializedPageRead(op, pfn << self.page_shift, "pool")
+        if self.bogus and pfn in self.bogus:
+            pa, segind = self.bogus[pfn]
+            return v, pa, segind
+        return v, pfn, self.segtab.find(pfn)
 
     def read_pool(self, op: str, pfn: int) -> int:
         """``m->pool``, raising :class:`UninitializedPageRead` on garbage."""

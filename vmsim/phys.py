@@ -114,30 +114,33 @@ class VmPhys:
         return [(f, flind) for f, flind in enumerate(self.segtab.freelist_to_flind) if flind >= 0]
 
     # -- enqueueing --------------------------------------------------------------
-    def enq_chunk(self, fl: tuple[int, int, int], pfn: int, order: int) -> int:
+    def enq_chunk(self, fl: tuple[int, int, int], pfn: int, order: int, ident: tuple[int, int, int] | None = None) -> int:
         """Enqueue one block at the tail and return the page after it.
 
         Models ``vm_phys_enqueue_contig_chunk`` (seed) / ``vm_phys_enq_chunk``
         (b16b4c22).  When the head is in the lazy pool the block's successor
         is initialized (LAZYINIT, the head's ``segind``), so that the next
         chunk's head is valid; see :class:`vmsim.revisions.Revision` for the
-        segment-end test that only the committed revision makes.
+        segment-end test that only the committed revision makes.  *ident* is
+        the head's ``(pool, phys_addr, segind)`` if the caller already read it.
         """
         op = "vm_phys_enq_chunk"
         if not 0 <= order < self.nfreeorder:
             raise InvariantViolation(op, f"order {order} is out of range")
         self._add(fl, pfn, order, True)
         n = 1 << order
-        if self.pages.read_pool(op, pfn) == LAZYINIT:
-            pa = self.pages.read_phys(op, pfn) + n
-            segind = self.pages.read_segind(op, pfn)
-            if not self.rev.successor_guard:
-                index = self.segtab.index_of(pfn) + n
-                self.pages.init_index(index, pa, segind, LAZYINIT)
+        pool, pa, segind = ident or self.pages.read_ident(op, pfn)
+        if pool == LAZYINIT:
+            pa += n
+            inside = pa < self.segs[segind].end
+            if inside and pa == pfn + n and segind == self.segtab.find(pfn + n):
+                self.pages.init_canonical(pfn + n, LAZYINIT)
+                if self.trace is not None:
+                    self.trace.append(("init", pfn + n, pfn + n + 1, LAZYINIT))
+            elif inside or not self.rev.successor_guard:
+                self.pages.init_index(self.segtab.index_of(pfn) + n, pa, segind, LAZYINIT)
                 if self.trace is not None:
                     self.trace.append(("successor", pfn + n, pa))
-            elif pa < self.segs[segind].end:
-                self._init_page(pfn + n, segind, LAZYINIT)
         return pfn + n
 
     def enq_range(self, fl: tuple[int, int, int], pfn: int, npages: int, tail: bool) -> None:
@@ -296,14 +299,14 @@ class VmPhys:
         """
         op = "vm_phys_free_pages"
         pages = self.pages
-        if pages.read_order(op, pfn) != self.nfreeorder:
+        pool, _, segind = pages.read_ident(op, pfn)
+        if pfn in pages.order:
             raise InvariantViolation(op, f"page at pa {self._pa(pfn):#x} is already a free block head")
-        pool = pages.read_pool(op, pfn)
         if not pool_valid(pool):
             raise InvariantViolation(op, f"page at pa {self._pa(pfn):#x} has unexpected pool {pool}")
         if not 0 <= order < self.nfreeorder:
             raise InvariantViolation(op, f"order {order} is out of range")
-        seg = self.segs[pages.read_segind(op, pfn)]
+        seg = self.segs[segind]
         dom, flind = seg.domain, seg.flind
         while order < self.max_order:
             buddy = pfn ^ (1 << order)
@@ -322,7 +325,9 @@ class VmPhys:
 
     def _max_order_at(self, op: str, index_pfn: int) -> int:
         """``max_order(m)``: the alignment of ``VM_PAGE_TO_PHYS(m)``, capped."""
-        pa = self.pages.read_phys(op, index_pfn)
+        return self._max_order_pa(self.pages.read_phys(op, index_pfn))
+
+    def _max_order_pa(self, pa: int) -> int:
         return min(_ffs(pa) - 1, self.max_order) if pa else self.max_order
 
     def enqueue_contig(self, pfn: int, npages: int) -> None:
@@ -336,31 +341,31 @@ class VmPhys:
         decomposition of the run, in address order.
         """
         op = "vm_phys_enqueue_contig"
-        pages = self.pages
-        segind = pages.read_segind(op, pfn)
+        pool, _, segind = self.pages.read_ident(op, pfn)
         seg = self.segs[segind]
-        fl = (seg.domain, seg.flind, pages.read_pool(op, pfn))
+        fl = (seg.domain, seg.flind, pool)
         m, m_end = pfn, pfn + npages
-        # The seed's loops read phys_addr of the page at m even when m has
-        # reached m_end; the value cannot change the outcome there, so the
-        # model reads it only while m is inside the run.
+        # The seed's loops also read phys_addr of the page at m once m has
+        # reached m_end; that value cannot change the outcome, so the model
+        # reads each page only while m is inside the run.  Each head's
+        # segind is checked against the run's segment, as the KASSERT does.
         order = self.max_order
         while m < m_end:
-            order = self._max_order_at(op, m)
+            ident = self._run_head(op, m, segind)
+            order = self._max_order_pa(ident[1])
             if order >= self.max_order or m + (1 << order) > m_end:
                 break
-            self._same_seg(op, m, segind)
-            m = self.enq_chunk(fl, m, order)
+            m = self.enq_chunk(fl, m, order, ident)
         while m < m_end and m + (1 << order) <= m_end:
-            self._same_seg(op, m, segind)
-            m = self.enq_chunk(fl, m, order)
+            m = self.enq_chunk(fl, m, order, self._run_head(op, m, segind))
         while m < m_end:
-            self._same_seg(op, m, segind)
-            m = self.enq_chunk(fl, m, _fls(m_end - m) - 1)
+            m = self.enq_chunk(fl, m, _fls(m_end - m) - 1, self._run_head(op, m, segind))
 
-    def _same_seg(self, op: str, pfn: int, segind: int) -> None:
-        if self.pages.read_segind(op, pfn) != segind:
+    def _run_head(self, op: str, pfn: int, segind: int) -> tuple[int, int, int]:
+        ident = self.pages.read_ident(op, pfn)
+        if ident[2] != segind:
             raise InvariantViolation(op, f"run reaching pa {self._pa(pfn):#x} spans multiple segments")
+        return ident
 
     def free_contig_plan(self, pfn: int, npages: int) -> list[tuple[str, int, int]]:
         """The calls ``vm_phys_free_contig`` makes, as ``(kind, pfn, size)``.

@@ -56,11 +56,16 @@ class SegmentTable:
 
     def __post_init__(self) -> None:
         self._starts = [s.start for s in self.segs]
+        self._last = 0
 
     def find(self, pfn: int) -> int:
         """Index of the segment holding page *pfn*, or -1 (``vm_phys_paddr_to_seg``)."""
+        seg = self.segs[self._last]
+        if seg.start <= pfn < seg.end:
+            return self._last
         i = bisect_right(self._starts, pfn) - 1
         if i >= 0 and pfn < self.segs[i].end:
+            self._last = i
             return i
         return -1
 
