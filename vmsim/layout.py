@@ -1,0 +1,108 @@
+"""Ready-made machine layouts, for the book, the widgets and the quiz.
+
+A :class:`Layout` is what ``vm_page_startup()`` sees: the segments registered
+with ``vm_phys_add_seg`` (every ``phys_avail`` range plus the early segments,
+such as the kernel image, that need page structures without being free), the
+``phys_avail[]`` ranges, and the NUMA affinity table.  The builders produce
+the shapes real machines have; all sizes are byte counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import InvalidInput
+from .machine import Machine
+
+__all__ = ["Layout", "pc", "arm64_vm"]
+
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Segments, ``phys_avail`` and domains of one machine, byte addresses."""
+
+    seg_ranges: tuple[tuple[int, int], ...]
+    phys_avail: tuple[tuple[int, int], ...]
+    domains: tuple[tuple[int, int, int], ...] | None = None
+    arch: str = "amd64"
+
+    def boot(self, **kw) -> Machine:
+        """Boot a :class:`~vmsim.machine.Machine` on this layout (keywords pass through)."""
+        domains = None if self.domains is None else [list(d) for d in self.domains]
+        return Machine([list(r) for r in self.seg_ranges], [list(r) for r in self.phys_avail],
+                       arch=self.arch, domains=domains, **kw)
+
+    def scenario(self, ops=(), **kw) -> dict:
+        """A replay scenario for this layout (``lazy``, ``revision``, ``blacklist`` in *kw*)."""
+        out = {"arch": self.arch, "seg_ranges": [list(r) for r in self.seg_ranges],
+               "phys_avail": [list(r) for r in self.phys_avail], "ops": list(ops), **kw}
+        if self.domains is not None:
+            out["domains"] = [list(d) for d in self.domains]
+        return out
+
+    @property
+    def ram(self) -> int:
+        """Bytes inside segments."""
+        return sum(b - a for a, b in self.seg_ranges)
+
+
+def _punch(ranges: list[tuple[int, int]], holes: int, hole_size: int) -> list[tuple[int, int]]:
+    """Remove *holes* reserved ranges, evenly spread, from the largest range."""
+    if holes <= 0:
+        return ranges
+    i = max(range(len(ranges)), key=lambda k: ranges[k][1] - ranges[k][0])
+    lo, hi = ranges[i]
+    step = (hi - lo) // (holes + 1)
+    if step <= hole_size * 2:
+        raise InvalidInput("layout", f"{holes} holes do not fit in [{lo:#x}, {hi:#x})")
+    pieces, start = [], lo
+    for k in range(1, holes + 1):
+        cut = (lo + k * step) // (2 * MiB) * (2 * MiB)
+        pieces.append((start, cut))
+        start = cut + hole_size
+    pieces.append((start, hi))
+    return ranges[:i] + pieces + ranges[i + 1:]
+
+
+def _domains(seg_ranges, n: int):
+    if n <= 1:
+        return None
+    top = max(b for _, b in seg_ranges)
+    cuts = [top * k // n // GiB * GiB for k in range(n + 1)]
+    cuts[-1] = top
+    return tuple((cuts[k], cuts[k + 1], k) for k in range(n))
+
+
+def pc(ram: int, *, kernel: int = 30 * MiB, holes: int = 0, hole_size: int = 64 * KiB,
+       domains: int = 1, arch: str = "amd64") -> Layout:
+    """A BIOS-booted amd64 PC with *ram* bytes of memory.
+
+    Low memory ``[4 KiB, 636 KiB)``; the kernel image and preloaded files at
+    ``[2 MiB, 2 MiB + kernel)`` (an early segment: page structures, not free);
+    the rest free up to 3 GiB (the PCI hole takes ``[3 GiB, 4 GiB)``), then
+    above 4 GiB.  *holes* firmware-reserved ranges of *hole_size* bytes split
+    the largest range, and *domains* NUMA domains share the memory evenly.
+    """
+    if ram < 64 * MiB or ram % (2 * MiB):
+        raise InvalidInput("layout", f"ram {ram:#x} must be a multiple of 2 MiB and at least 64 MiB")
+    kend = 2 * MiB + kernel
+    below = min(ram, 3 * GiB)
+    free = [(4 * KiB, 636 * KiB), (kend, below)]
+    if ram > below:
+        free.append((4 * GiB, 4 * GiB + ram - below))
+    free = _punch(free, holes, hole_size)
+    segs = [free[0], (2 * MiB, free[1][1])] + free[2:]
+    return Layout(tuple(segs), tuple(free), _domains(segs, domains), arch)
+
+
+def arm64_vm(ram: int, *, kernel: int = 24 * MiB, holes: int = 0, hole_size: int = 64 * KiB,
+             domains: int = 1) -> Layout:
+    """An arm64 virtual machine: RAM from 1 GiB up, the kernel at its start."""
+    if ram < 64 * MiB or ram % (2 * MiB):
+        raise InvalidInput("layout", f"ram {ram:#x} must be a multiple of 2 MiB and at least 64 MiB")
+    base = GiB
+    free = _punch([(base + kernel, base + ram)], holes, hole_size)
+    segs = [(base, free[0][1])] + free[1:]
+    return Layout(tuple(segs), tuple(free), _domains(segs, domains), "arm64")
