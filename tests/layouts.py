@@ -1,5 +1,13 @@
 """Small machine layouts shared by the tests (byte addresses)."""
 
+import dataclasses
+
+from vmsim.arch import ARM64
+
+#: An arm64-like machine (sparse page array, one free list) with 13 orders,
+#: so that small layouts can hold maximal 4096-page blocks.
+ARM64_13 = dataclasses.replace(ARM64, name="arm64-13", nfreeorder=13)
+
 PAGE = 4096
 MiB = 1 << 20
 GiB = 1 << 30

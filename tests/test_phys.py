@@ -6,7 +6,7 @@ comment above it says how.  ``queues()`` gives ``{(freelist, pool, order):
 """
 
 import pytest
-from layouts import GiB, MiB, PAGE, pfn_range, queues
+from layouts import ARM64_13, GiB, MiB, PAGE, pfn_range, queues
 
 from vmsim.machine import Machine
 from vmsim.page import UNINIT
@@ -164,8 +164,8 @@ def test_unfree_without_the_drain_would_read_uninitialized_structures():
 
 
 def contig_machine(lazy=False):
-    """arm64 [0, 16384) pfn, phys_avail [16, 16128): order-12 blocks 4096, 8192."""
-    return Machine([pfn_range(0, 16384)], [pfn_range(16, 16128)], arch="arm64", lazy=lazy, debug=True)
+    """arm64-like, 13 orders, [0, 16384) pfn, phys_avail [16, 16128): order-12 blocks 4096, 8192."""
+    return Machine([pfn_range(0, 16384)], [pfn_range(16, 16128)], arch=ARM64_13, lazy=lazy, debug=True)
 
 
 def test_alloc_contig_single_block_returns_the_excess_to_default_at_the_head():

@@ -20,7 +20,7 @@ __all__ = [
     "Arch",
     "AMD64",
     "ARM64",
-    "ARM64_DMA32",
+    "ARM64_2024",
     "ARCHES",
     "get_arch",
     "POOL_NAMES",
@@ -122,12 +122,13 @@ AMD64 = Arch(
     dense=True,
 )
 
-#: arm64 of the seed's era (``sys/arm64/include/vmparam.h``, 2023-2024):
-#: sparse page array, 13 orders with 4 KiB pages, a single DEFAULT list.
+#: arm64 of the seed's tree (``sys/arm64/include/vmparam.h``, mid-2023): sparse
+#: page array, a single DEFAULT free list ("Create one free page lists" in the
+#: seed's context) and 12 orders, so 8 MiB is the largest block.
 ARM64 = Arch(
     name="arm64",
     page_shift=12,
-    nfreeorder=13,
+    nfreeorder=12,
     freelists=("DEFAULT",),
     lowmem_boundary=None,
     dma32_boundary=None,
@@ -137,9 +138,11 @@ ARM64 = Arch(
     dense=False,
 )
 
-#: arm64 of later trees, which added a DMA32 list with no page threshold.
-ARM64_DMA32 = Arch(
-    name="arm64-dma32",
+#: arm64 of the committed change's tree (2024): a DMA32 list for memory below
+#: 4 GiB with no page threshold (D43503, "arm64: Add a VM_FREELIST_DMA32
+#: freelist") and 13 orders (16 MiB blocks), like amd64.
+ARM64_2024 = Arch(
+    name="arm64-2024",
     page_shift=12,
     nfreeorder=13,
     freelists=("DEFAULT", "DMA32"),
@@ -151,7 +154,7 @@ ARM64_DMA32 = Arch(
     dense=False,
 )
 
-ARCHES = {a.name: a for a in (AMD64, ARM64, ARM64_DMA32)}
+ARCHES = {a.name: a for a in (AMD64, ARM64, ARM64_2024)}
 
 
 def get_arch(name: str | Arch) -> Arch:

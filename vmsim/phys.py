@@ -518,8 +518,49 @@ class VmPhys:
     def _bound_ok(pa: int, size: int, boundary: int) -> bool:
         return ((pa ^ (pa + size - 1)) & -boundary) == 0 if boundary else True
 
+    def find_freelist_contig_max(self, fl, npages: int, low: int, high: int, alignment: int, boundary: int):
+        """``vm_phys_find_freelist_contig`` of the 2024 tree: consecutive free max blocks.
+
+        For the first block of each physically consecutive sequence of free
+        max-order blocks (at or above ``low`` in its segment), move a
+        candidate along the sequence until alignment and boundary hold, then
+        require the run to end below ``min(high, segment end)`` and every
+        max block it covers to be free.  Byte addresses in, a pfn out.
+        """
+        op = "vm_phys_find_freelist_contig"
+        pages, shift = self.pages, self.arch.page_shift
+        top = self.max_order
+        step = 1 << top
+        size, max_size = npages << shift, step << shift
+        for m in self.fq.blocks(fl[0], fl[1], fl[2], top):
+            pa = pages.read_phys(op, m) << shift
+            seg = self.segs[pages.read_segind(op, m)]
+            lbound = max(low, seg.start << shift)
+            if pa < lbound:
+                continue
+            if pa >= max_size and pa - max_size >= lbound and pages.read_order(op, m - step) == top:
+                continue
+            limit = min(high, seg.end << shift)
+            m_ret = m
+            while (not self._addr_ok(m_ret << shift, size, alignment, boundary)
+                   and (m_ret << shift) + size <= limit
+                   and pages.read_order(op, m_ret + step) == top):
+                m_ret += step
+            if (m_ret << shift) + size > limit:
+                continue
+            m_iter = m_ret
+            while m_iter < m_ret + npages and pages.read_order(op, m_iter) == top:
+                m_iter += step
+            if m_iter < m_ret + npages:
+                continue
+            return m_ret
+        return None
+
+    def _addr_ok(self, pa: int, size: int, alignment: int, boundary: int) -> bool:
+        return self._align_ok(pa, alignment) and self._bound_ok(pa, size, boundary)
+
     def find_freelist_contig(self, fl, oind: int, npages: int, low: int, high: int, alignment: int, boundary: int):
-        """``vm_phys_find_freelist_contig``: a run of max-order blocks, in bytes.
+        """``vm_phys_find_freelist_contig`` of the seed's 2023 tree, in bytes.
 
         Walks the queue ``fl[oind]`` and, for the first block of each
         physically consecutive sequence of free blocks, checks whether the run
@@ -590,12 +631,16 @@ class VmPhys:
             for pind in range(self.default_freepool, NFREEPOOL):
                 for m in self.fq.blocks(dom, flind, pind, oind):
                     pa = self.pages.read_phys(op, m) << shift
-                    if low <= pa and pa + size <= high and self._align_ok(pa, alignment) and self._bound_ok(pa, size, boundary):
+                    if low <= pa and pa + size <= high and self._addr_ok(pa, size, alignment, boundary):
                         return m
         if order < self.nfreeorder:
             return None
         for pind in range(self.default_freepool, NFREEPOOL):
-            m = self.find_freelist_contig((dom, flind, pind), self.max_order, npages, low, high, alignment, boundary)
+            fl = (dom, flind, pind)
+            if self.rev.contig_max_blocks_only:
+                m = self.find_freelist_contig_max(fl, npages, low, high, alignment, boundary)
+            else:
+                m = self.find_freelist_contig(fl, self.max_order, npages, low, high, alignment, boundary)
             if m is not None:
                 return m
         return None

@@ -37,6 +37,13 @@ class Revision:
     ``phys_addr``); the 2024 tree computes the orders from the run's page
     numbers alone and holds an end back only when it is less aligned than the
     largest block the run can hold.
+
+    ``contig_max_blocks_only``: how ``vm_phys_find_freelist_contig`` finds a
+    run longer than the largest block.  The seed's 2023 tree backs the start
+    down over smaller free blocks to cover the fragment and may finish the
+    run with blocks of diminishing size, and never compares the run's end
+    with ``high``; the 2024 tree walks only consecutive free max-order
+    blocks and keeps the run below ``min(high, segment end)``.
     """
 
     name: str
@@ -44,6 +51,7 @@ class Revision:
     summary: str
     successor_guard: bool
     free_contig_ilog2: bool
+    contig_max_blocks_only: bool
 
 
 SEED = Revision(
@@ -52,6 +60,7 @@ SEED = Revision(
     summary="the review revision of the change on its mid-2023 tree",
     successor_guard=False,
     free_contig_ilog2=False,
+    contig_max_blocks_only=False,
 )
 
 COMMITTED = Revision(
@@ -60,6 +69,7 @@ COMMITTED = Revision(
     summary="the change as committed in June 2024, on the 2024 tree",
     successor_guard=True,
     free_contig_ilog2=True,
+    contig_max_blocks_only=True,
 )
 
 REVISIONS = {r.name: r for r in (SEED, COMMITTED)}
