@@ -296,6 +296,39 @@ class Machine:
         return n
 
     # -- observation -----------------------------------------------------------------
+    def record(self) -> "Recording":
+        """A context manager collecting the allocator's events while it is open.
+
+        ``with m.record() as events: m.alloc_pages(0, "DEFAULT", 0)`` leaves
+        in ``events`` one tuple per step, in order:
+
+        * ``("rem", (domain, flind, pool), pfn, order)`` -- a block left a queue;
+        * ``("add", (domain, flind, pool), pfn, order, tail)`` -- a block joined
+          a queue, at the tail (``True``) or the head;
+        * ``("init", lo, hi, pool)`` -- ``vm_page_init_page`` for pfns ``[lo, hi)``;
+        * ``("successor", pfn, pa_pfn)`` -- the seed's chunk helper initialized the
+          structure after a block outside its segment;
+        * ``("set_pool", pfn, order, pool)`` -- a free block moved to *pool*;
+        * ``("lazy_block", pfn, order, lock_dropped)`` -- the lazy-init code
+          initialized a block;
+        * ``("initdone", domain, caller_held_lock)`` -- a domain's lazy pool is drained.
+        """
+        return Recording(self.vm)
+
+    def lazy_pages(self, domain: int | None = None) -> int:
+        """Pages still in the lazy pool (of *domain*, or of all domains)."""
+        total = 0
+        for dom, per_dom in enumerate(self.vm.fq.q):
+            if domain is None or dom == domain:
+                total += sum(len(q) << order for per_fl in per_dom for order, q in enumerate(per_fl[0]))
+        return total
+
+    def uninitialized_free(self) -> int:
+        """Free pages whose structure is not initialized yet (the deferred work left)."""
+        from .page import UNINIT
+
+        return sum(self.vm.pages.pool.count(a, b, UNINIT) for a, b in self.phys_avail)
+
     @property
     def page_inits(self) -> int:
         """Calls of ``vm_page_init_page`` so far, boot included."""
@@ -332,3 +365,20 @@ class Machine:
         from .invariants import check
 
         check(self)
+
+
+class Recording:
+    """Context manager behind :meth:`Machine.record`; the events list is its value."""
+
+    def __init__(self, vm: VmPhys):
+        self.vm = vm
+        self.events: list[tuple] = []
+
+    def __enter__(self) -> list[tuple]:
+        if self.vm.trace is not None:
+            raise InvalidInput("record", "a recording is already open on this machine")
+        self.vm.trace = self.events
+        return self.events
+
+    def __exit__(self, *exc) -> None:
+        self.vm.trace = None

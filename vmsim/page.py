@@ -196,17 +196,21 @@ def _chunk_runs(c: object, a: int, b: int) -> Iterator[tuple[int, int, int]]:
         yield a, b, c  # type: ignore[misc]
         return
     if type(c) is bytearray:
-        view = c[a:b]  # type: ignore[index]
-    else:
-        view = bytearray((c.base,)) * _SIZE  # type: ignore[attr-defined]
-        for off, val in c.diff.items():  # type: ignore[attr-defined]
-            view[off] = val
-        view = view[a:b]
-    start = a
-    for val, group in groupby(view):
-        end = start + sum(1 for _ in group)
-        yield start, end, val
-        start = end
+        start = a
+        for val, group in groupby(c[a:b]):  # type: ignore[index]
+            end = start + sum(1 for _ in group)
+            yield start, end, val
+            start = end
+        return
+    base = c.base  # type: ignore[attr-defined]
+    pos = a
+    for off in sorted(o for o in c.diff if a <= o < b):  # type: ignore[attr-defined]
+        if off > pos:
+            yield pos, off, base
+        yield off, off + 1, c.diff[off]  # type: ignore[attr-defined]
+        pos = off + 1
+    if pos < b:
+        yield pos, b, base
 
 
 @dataclass(frozen=True)
