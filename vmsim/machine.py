@@ -36,7 +36,10 @@ class Machine:
     (``[start, end, domain]``, or ``None`` for one domain); *lazy* the
     ``debug.vm.lazy_page_init`` tunable; *blacklist* the addresses of
     ``vm.blacklist``; *free_reserved* each domain's ``vmd_free_reserved``
-    (pages), which decides whether the lazy thread drops the lock.
+    (pages), which decides whether the lazy thread drops the lock;
+    *phys_class* the allocator implementation (a subclass of
+    :class:`~vmsim.phys.VmPhys`, such as the deliberately broken ones of
+    :mod:`vmsim.bugs`).
     """
 
     def __init__(
@@ -51,6 +54,7 @@ class Machine:
         blacklist: Iterable[int] = (),
         free_reserved: int = 0,
         debug: bool = False,
+        phys_class: type[VmPhys] = VmPhys,
     ):
         self.arch = get_arch(arch)
         self.revision = get_revision(revision)
@@ -64,7 +68,9 @@ class Machine:
         domains = None if domains is None else [list(d) for d in domains]
         self.segtab = build_segments(self.arch, seg_ranges, domains)
         self.phys_avail = self._phys_avail(phys_avail, domains)
-        self.vm = VmPhys(self.arch, self.segtab, self.revision, free_reserved)
+        if not (isinstance(phys_class, type) and issubclass(phys_class, VmPhys)):
+            raise InvalidInput("Machine", f"phys_class {phys_class!r} is not a VmPhys subclass")
+        self.vm = phys_class(self.arch, self.segtab, self.revision, free_reserved)
         self.allocated = PageArray(0)
         self.nallocated = 0
         #: ``vm.page_blacklist``: pages taken off the free lists as bad.
@@ -282,6 +288,19 @@ class Machine:
         r = self.vm.find_range(domain, npages, low, high, segind)
         self._checkpoint()
         return None if r is None else (r[1], r[2])
+
+    def scan_range(self, domain: int, npages: int, low: int = 0, high: int | None = None) -> tuple[int, int] | None:
+        """``vm_phys_find_range`` followed by the caller's scan of every page structure.
+
+        Models what ``vm_page_scan_contig()`` needs: after ``find_range`` has
+        drained the domain, it reads the fields of every page in the range,
+        so every structure there must be initialized.  Raises
+        :class:`~vmsim.errors.UninitializedPageRead` at the first one that is not.
+        """
+        r = self.find_range(domain, npages, low, high)
+        if r is not None:
+            self.vm.scan_pages(r[0] >> self.arch.page_shift, r[1] >> self.arch.page_shift)
+        return r
 
     def lazy_init(self) -> int:
         """Run the ``vmlazyinit`` thread to completion; return the blocks it initialized."""

@@ -317,11 +317,19 @@ class VmPhys:
             bpool = pages.read_pool(op, buddy)
             self._rem((dom, flind, bpool), buddy, order)
             if bpool != pool:
-                self.set_pool(pool, buddy, order)
+                self.repool_buddy(pool, buddy, order)
             order += 1
             pfn &= ~((1 << order) - 1)
             pool = pages.read_pool(op, pfn)
         self._add((dom, flind, pool), pfn, order, True)
+
+    def repool_buddy(self, pool: int, buddy: int, order: int) -> None:
+        """The merge step of ``vm_phys_free_pages`` for a buddy in another pool.
+
+        The buddy moves to the freed block's pool (``vm_phys_set_pool``),
+        which initializes it if it is a lazy block.
+        """
+        self.set_pool(pool, buddy, order)
 
     def _max_order_at(self, op: str, index_pfn: int) -> int:
         """``max_order(m)``: the alignment of ``VM_PAGE_TO_PHYS(m)``, capped."""
@@ -508,6 +516,14 @@ class VmPhys:
         if m_set != pfn:
             raise InvariantViolation(op, "fatal inconsistency: the page left is not the one asked for")
         return True
+
+    def scan_pages(self, lo: int, hi: int) -> None:
+        """Read every page structure of ``[lo, hi)`` as ``vm_page_scan_contig`` does."""
+        from .page import UNINIT
+
+        if self.pages.pool.count(lo, hi, UNINIT):
+            first = next(s for s, _, v in self.pages.pool.runs(lo, hi) if v == UNINIT)
+            self.pages.read_pool("vm_page_scan_contig", first)
 
     # -- contiguous allocation ---------------------------------------------------------
     @staticmethod
