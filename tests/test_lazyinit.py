@@ -1,0 +1,80 @@
+"""The vmlazyinit thread as a stepper (vmsim.lazyinit)."""
+
+from layouts import GiB, PAGE, pfn_range
+
+from vmsim.machine import Machine
+
+
+def two_domains(**kw):
+    # amd64 [0, 4 GiB) in two domains split at 2 GiB; free from 1 MiB.
+    return Machine([[0, 4 * GiB]], [[1 << 20, 4 * GiB]], domains=[[0, 2 * GiB, 0], [2 * GiB, 4 * GiB, 1]],
+                   debug=True, **kw)
+
+
+def test_thread_walks_domains_then_free_lists_then_orders_ascending():
+    m = two_domains()
+    m.lazy_step(3)
+    h = m.thread.history
+    # Domain 0's DEFAULT list (flind 0, [16 MiB, 2 GiB)) has only order-12
+    # blocks; they come first, in queue order.
+    assert [(s.domain, s.pfn, s.order) for s in h] == [(0, 4096, 12), (0, 8192, 12), (0, 12288, 12)]
+    assert m.default_pool == "LAZYINIT" and m.vm.initdone == [False, False]
+
+
+def test_vm_default_freepool_flips_only_after_every_domain():
+    m = two_domains()
+    # Drain domain 0 by hand: 508 max blocks in DEFAULT, then the LOWMEM
+    # list's blocks (orders ascending: 8, 9, 10, 11 from the run [1M, 16M)).
+    while not m.vm.initdone[0]:
+        m.lazy_step(1)
+    assert m.default_pool == "LAZYINIT"
+    assert [s.order for s in m.thread.history if s.domain == 0][-4:] == [8, 9, 10, 11]
+    m.lazy_init()
+    assert m.default_pool == "DEFAULT" and m.vm.initdone == [True, True]
+    assert m.lazy_pages() == 0 and m.uninitialized_free() == 0
+    assert m.lazy_step(1) == 0  # the thread has exited
+
+
+def test_a_domain_drained_by_find_range_is_skipped_by_the_thread():
+    m = two_domains()
+    m.find_range(1, 1, 2 * GiB, 4 * GiB)
+    assert m.vm.initdone == [False, True]
+    m.lazy_init()
+    assert {s.domain for s in m.thread.history} == {0}
+    assert m.default_pool == "DEFAULT"
+
+
+def test_the_lock_is_held_across_initialization_only_under_a_shortage():
+    # vm_domain_allocate(NORMAL) succeeds while free_count - 2^order stays at
+    # or above vmd_free_reserved; the block is already off its queue, so the
+    # test is "pages left on the queues >= free_reserved".
+    small = [pfn_range(0, 8192)], [pfn_range(16, 7936)]
+    relaxed = Machine(*small, arch="arm64")
+    relaxed.lazy_init()
+    assert all(s.lock_dropped for s in relaxed.thread.history)
+    tight = Machine(*small, arch="arm64", free_reserved=7000)
+    tight.lazy_init()
+    dropped = [s.lock_dropped for s in tight.thread.history]
+    # 7920 free pages: the first blocks (16 + 32 + 64 + 128 + 256 pages, and
+    # so on) leave enough behind; once fewer than 7000 remain queued while a
+    # block is out, the lock is held.
+    left = 7920
+    expect = []
+    for s in tight.thread.history:
+        expect.append(left - (1 << s.order) >= 7000)
+    assert dropped == expect and not all(dropped) and any(dropped)
+
+
+def test_allocations_interleave_with_the_thread():
+    m = two_domains()
+    m.lazy_step(1)  # moves pfn 4096 to DEFAULT
+    # DEFAULT now owns a block: a DEFAULT request takes it from its own pool,
+    # smallest fit first, without touching the lazy pool.
+    inits = m.page_inits
+    assert m.alloc_pages(0, "DEFAULT", 0) == 4096 * PAGE
+    assert m.page_inits == inits
+    # A DIRECT request steals the largest block, lazy pool first: pfn 8192,
+    # which the thread has not reached; the thread then continues at 12288.
+    assert m.alloc_pages(0, "DIRECT", 0) == 8192 * PAGE
+    m.lazy_step(1)
+    assert m.thread.history[-1].pfn == 12288
