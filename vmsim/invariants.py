@@ -56,6 +56,7 @@ def _fmt(machine: Machine, pfn: int) -> str:
 
 
 def check_queue_blocks(machine: Machine) -> None:
+    """queue-block: free blocks are aligned, in one segment of their queue's domain and list, with a valid head."""
     pages, segtab = machine.vm.pages, machine.segtab
     for dom, flind, pool, order, pfn in _blocks(machine):
         where = f"block {_fmt(machine, pfn)} (order {order}) on queue {dom}/{flind}/{POOL_NAMES[pool]}"
@@ -78,6 +79,7 @@ def check_queue_blocks(machine: Machine) -> None:
 
 
 def check_pool_uniform(machine: Machine) -> None:
+    """pool-uniform: every page of a non-lazy free block is initialized and in the block's pool."""
     pages = machine.vm.pages
     for dom, flind, pool, order, pfn in _blocks(machine):
         n = 1 << order
@@ -90,6 +92,7 @@ def check_pool_uniform(machine: Machine) -> None:
 
 
 def check_no_overlap(machine: Machine) -> None:
+    """no-overlap: no page is in two free blocks; the order field marks exactly the queued heads."""
     blocks = sorted((pfn, order) for _, _, _, order, pfn in _blocks(machine))
     for (a, oa), (b, _) in zip(blocks, blocks[1:]):
         if a + (1 << oa) > b:
@@ -102,6 +105,7 @@ def check_no_overlap(machine: Machine) -> None:
 
 
 def check_counts(machine: Machine) -> None:
+    """counts: each domain's free count equals the pages on its queues."""
     fq = machine.vm.fq
     totals = [0] * machine.vm.ndomains
     for dom, _, _, order, _ in _blocks(machine):
@@ -125,6 +129,7 @@ def _per_domain(machine: Machine, ranges, count) -> list[int]:
 
 
 def check_conservation(machine: Machine) -> None:
+    """conservation: free + allocated + blacklisted pages equal the phys_avail pages, per domain."""
     avail = _per_domain(machine, machine.phys_avail, lambda lo, hi: hi - lo)
     alloc = _per_domain(machine, machine.phys_avail, lambda lo, hi: machine.allocated.count(lo, hi, 1))
     black = [0] * machine.vm.ndomains
@@ -143,6 +148,7 @@ def check_conservation(machine: Machine) -> None:
 
 
 def check_allocated(machine: Machine) -> None:
+    """allocated: allocated pages are initialized, outside free blocks and never in the lazy pool."""
     pages = machine.vm.pages
     for start, end, value in machine.allocated.runs(0, max(s.end for s in machine.segtab.segs)):
         if not value:
@@ -157,6 +163,7 @@ def check_allocated(machine: Machine) -> None:
 
 
 def check_lazy_interiors(machine: Machine) -> None:
+    """lazy-interiors: in phys_avail, only lazy blocks' interiors are uninitialized."""
     pages = machine.vm.pages
     uninit = sum(pages.pool.count(a, b, UNINIT) for a, b in machine.phys_avail)
     lazy_uninit = sum(
@@ -172,6 +179,7 @@ def check_lazy_interiors(machine: Machine) -> None:
 
 
 def check_drained(machine: Machine) -> None:
+    """drained: initdone domains have no lazy block; DEFAULT becomes the first pool only after all."""
     vm = machine.vm
     for dom, _, pool, order, pfn in _blocks(machine):
         if pool == LAZYINIT and vm.initdone[dom]:
