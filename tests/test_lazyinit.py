@@ -78,3 +78,27 @@ def test_allocations_interleave_with_the_thread():
     assert m.alloc_pages(0, "DIRECT", 0) == 8192 * PAGE
     m.lazy_step(1)
     assert m.thread.history[-1].pfn == 12288
+
+
+def test_kernel_free_reserved_follows_vm_pageout_init_domain():
+    from vmsim.machine import kernel_free_reserved
+
+    # 1 GiB domain: 32 + (2 * 65536 / 4096 + 2) + 262144 / 768 = 32 + 34 + 341.
+    assert kernel_free_reserved(262144, 262144) == 407
+    assert kernel_free_reserved(1000, 1000) == 8 + 34 + 1  # small machines use 8 pages per pageout
+    m = Machine([pfn_range(0, 8192)], [pfn_range(16, 7936)], arch="arm64")
+    assert m.vm.free_reserved == [kernel_free_reserved(7920, 7920)]
+
+
+def test_blacklisting_the_first_page_of_a_domain_trips_unfree_pages_lock_assertion():
+    # vm_phys_domain(pa) matches the affinity table with an inclusive end, so
+    # pa 2 GiB (domain 1's first page) is looked up as domain 0, and
+    # vm_phys_unfree_page asserts that domain 1's lock is held.
+    import pytest
+
+    from vmsim.errors import InvariantViolation
+
+    with pytest.raises(InvariantViolation, match="free lock of domain 1 is not held"):
+        two_domains(blacklist=[2 * GiB])
+    m = two_domains(blacklist=[2 * GiB + PAGE])
+    assert m.blacklisted == [2 * GiB + PAGE] and m.vm.initdone == [False, True]

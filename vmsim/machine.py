@@ -24,7 +24,19 @@ from .revisions import Revision, get_revision
 from .seg import build_segments
 from .startup import blacklist_add, vm_page_startup
 
-__all__ = ["Machine"]
+__all__ = ["Machine", "kernel_free_reserved"]
+
+
+def kernel_free_reserved(vmd_page_count: int, v_page_count: int, page_size: int = 4096) -> int:
+    """``vmd_free_reserved`` as ``vm_pageout_init_domain()`` sets it (``sys/vm/vm_pageout.c``).
+
+    ``vm_pageout_page_count`` (32, or 8 on machines with fewer than 2000
+    pages) plus ``vmd_pageout_free_min`` (two ``MAXBSIZE`` buffers in pages,
+    plus ``vmd_interrupt_free_min`` = 2) plus one page per 768 of the domain.
+    """
+    page_count_pp = 8 if v_page_count < 2000 else 32
+    pageout_free_min = 2 * 65536 // page_size + 2
+    return page_count_pp + pageout_free_min + vmd_page_count // 768
 
 
 class Machine:
@@ -36,7 +48,9 @@ class Machine:
     (``[start, end, domain]``, or ``None`` for one domain); *lazy* the
     ``debug.vm.lazy_page_init`` tunable; *blacklist* the addresses of
     ``vm.blacklist``; *free_reserved* each domain's ``vmd_free_reserved``
-    (pages), which decides whether the lazy thread drops the lock;
+    (pages) once the page daemon has set it (``None``: the kernel's formula,
+    see :func:`kernel_free_reserved`), which decides whether the lazy thread
+    drops the lock;
     *phys_class* the allocator implementation (a subclass of
     :class:`~vmsim.phys.VmPhys`, such as the deliberately broken ones of
     :mod:`vmsim.bugs`).
@@ -52,7 +66,7 @@ class Machine:
         lazy: bool = True,
         revision: str | Revision = "seed",
         blacklist: Iterable[int] = (),
-        free_reserved: int = 0,
+        free_reserved: int | None = None,
         debug: bool = False,
         phys_class: type[VmPhys] = VmPhys,
     ):
@@ -60,7 +74,7 @@ class Machine:
         self.revision = get_revision(revision)
         if not isinstance(lazy, bool):
             raise InvalidInput("vm_page_startup", f"lazy must be true or false, not {lazy!r}")
-        if not (isinstance(free_reserved, int) and free_reserved >= 0):
+        if free_reserved is not None and not (isinstance(free_reserved, int) and free_reserved >= 0):
             raise InvalidInput("vm_page_startup", f"free_reserved {free_reserved!r} must be a non-negative integer")
         self.lazy = lazy
         self.debug = debug
@@ -70,7 +84,7 @@ class Machine:
         self.phys_avail = self._phys_avail(phys_avail, domains)
         if not (isinstance(phys_class, type) and issubclass(phys_class, VmPhys)):
             raise InvalidInput("Machine", f"phys_class {phys_class!r} is not a VmPhys subclass")
-        self.vm = phys_class(self.arch, self.segtab, self.revision, free_reserved)
+        self.vm = phys_class(self.arch, self.segtab, self.revision)
         self.allocated = PageArray(0)
         self.nallocated = 0
         #: ``vm.page_blacklist``: pages taken off the free lists as bad.
@@ -83,8 +97,14 @@ class Machine:
         vm_page_startup(self.vm, self.phys_avail, lazy)
         #: page_inits after vm_page_startup's loop, before the blacklist.
         self.boot_page_inits = self.vm.pages.page_inits
+        page_counts = list(self.vm.fq.free_count)  # vmd_page_count of each domain
         for pa in blacklist:
             self._blacklist(pa >> self.arch.page_shift)
+        # SI_SUB_KTHREAD_PAGE sets the thresholds before SI_SUB_SMP starts the
+        # lazy-init thread; the boot-time blacklist ran with them at zero.
+        for dom in range(self.vm.ndomains):
+            self.vm.free_reserved[dom] = (kernel_free_reserved(page_counts[dom], sum(page_counts))
+                                          if free_reserved is None else free_reserved)
         self._checkpoint()
 
     # -- construction helpers -----------------------------------------------------

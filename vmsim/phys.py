@@ -44,7 +44,7 @@ def _ffs(x: int) -> int:
 class VmPhys:
     """The state and functions of ``vm_phys.c`` for one simulated machine."""
 
-    def __init__(self, arch: Arch, segtab: SegmentTable, revision: Revision, free_reserved: int = 0):
+    def __init__(self, arch: Arch, segtab: SegmentTable, revision: Revision):
         self.arch = arch
         self.segtab = segtab
         self.segs = segtab.segs
@@ -58,8 +58,9 @@ class VmPhys:
         self.default_freepool = LAZYINIT
         #: ``initdone[]`` of ``vm_phys_lazy_init_domain``.
         self.initdone = [False] * self.ndomains
-        #: ``vmd_free_reserved`` of each domain, used by ``vm_domain_allocate``.
-        self.free_reserved = free_reserved
+        #: ``vmd_free_reserved`` of each domain, used by ``vm_domain_allocate``;
+        #: zero until the page daemon's thresholds are set after boot.
+        self.free_reserved = [0] * self.ndomains
         #: When a list, every queue change and initialization is appended to it.
         self.trace: list[tuple] | None = None
 
@@ -721,7 +722,7 @@ class VmPhys:
         ``vmd_free_reserved`` after taking them.  The block being initialized
         is already off its queue, so it is added back to the count here.
         """
-        return self.fq.free_count[domain] + npages >= self.free_reserved + npages
+        return self.fq.free_count[domain] + npages >= self.free_reserved[domain] + npages
 
     def lazy_init_block(self, domain: int, flind: int, oind: int) -> tuple[int, int, bool] | None:
         """One iteration of ``vm_phys_lazy_init_domain``'s inner loop.

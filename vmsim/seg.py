@@ -53,6 +53,7 @@ class SegmentTable:
     nfreelists: int
     array_base: int
     array_size: int
+    affinity: list[tuple[int, int, int]] | None = None
 
     def __post_init__(self) -> None:
         self._starts = [s.start for s in self.segs]
@@ -67,6 +68,22 @@ class SegmentTable:
         if i >= 0 and pfn < self.segs[i].end:
             self._last = i
             return i
+        return -1
+
+    def vm_phys_domain(self, pa: int) -> int:
+        """``vm_phys_domain(pa)``: the domain of byte address *pa*, by the affinity table.
+
+        Like the kernel's inline function, the first entry with
+        ``start <= pa <= end`` wins: the end is *inclusive*, so an address on a
+        boundary between two domains belongs to the lower one here.  Returns
+        -1 when no entry matches, 0 on a one-domain machine.
+        """
+        if self.affinity is None:
+            return 0
+        shift = self.arch.page_shift
+        for start, end, domain in self.affinity:
+            if start << shift <= pa <= end << shift:
+                return domain
         return -1
 
     def flind_name(self, flind: int) -> str:
@@ -217,7 +234,9 @@ def _check_affinity(arch: Arch, domains) -> tuple[list[tuple[int, int, int]] | N
             raise InvalidInput("vm_phys_register_domains", f"domain {dom} is not below MAXMEMDOM={arch.maxmemdom}")
         table.append((start, end, dom))
     pairs = _check_ranges("vm_phys_register_domains", arch, [(s, e) for s, e, _ in table], "affinity")
-    table = sorted((s, e, d) for (s, e), (_, _, d) in zip(pairs, table))
+    table = [(s, e, d) for (s, e), (_, _, d) in zip(pairs, table)]
+    if table != sorted(table):
+        raise InvalidInput("vm_phys_register_domains", "affinity entries must be in ascending address order")
     ndomains = max(d for _, _, d in table) + 1
     if ndomains == 1:
         return None, 1  # vm_phys_register_domains ignores a one-domain table
@@ -256,5 +275,5 @@ def build_segments(arch: Arch, seg_ranges, domains=None) -> SegmentTable:
         size = segs[-1].end - base
     else:
         base, size = 0, index
-    return SegmentTable(arch, segs, ndomains, fmap, nfreelists, base, size)
+    return SegmentTable(arch, segs, ndomains, fmap, nfreelists, base, size, affinity)
 

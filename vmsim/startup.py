@@ -15,6 +15,7 @@ pages of a segment after the last ``phys_avail`` entry are never initialized.
 from __future__ import annotations
 
 from .arch import DEFAULT, LAZYINIT
+from .errors import InvariantViolation
 from .phys import VmPhys
 
 __all__ = ["vm_page_startup", "lazy_gap_walk", "blacklist_add", "parse_blacklist"]
@@ -102,7 +103,22 @@ def blacklist_add(vm: VmPhys, pfn: int) -> bool:
     structure, which may not be initialized yet; then
     ``vm_phys_unfree_page`` -- which drains the domain's lazy pool first.
     Returns whether the page was found free (and so is now blacklisted).
+
+    ``vm_phys_domain`` matches affinity entries with an inclusive end, so the
+    first page of every domain but the first is looked up in the domain
+    below it; ``vm_phys_unfree_page`` then finds the wrong lock held and its
+    assertion fires.  vmsim raises that assertion before changing anything.
     """
-    if vm.segtab.find(pfn) < 0:
+    segind = vm.segtab.find(pfn)
+    if segind < 0:
         return True
+    locked = vm.segtab.vm_phys_domain(pfn << vm.arch.page_shift)
+    domain = vm.segs[segind].domain
+    if locked != domain:
+        # vm_phys_unfree_page asserts that the segment's domain lock is held.
+        raise InvariantViolation(
+            "vm_phys_unfree_page",
+            f"the free lock of domain {domain} is not held: vm_page_blacklist_add locked domain {locked}, "
+            "because vm_phys_domain() treats an affinity entry's end as inclusive",
+        )
     return vm.unfree_page(pfn)
