@@ -3,8 +3,7 @@
 import pytest
 from layouts import PAGE, pfn_range
 
-from vmsim.bugs import (FindRangeWithoutDrain, MergeKeepsBuddyPool, NoSuccessorInit, SetPoolSkipsTail,
-                        UnfreeWithoutDrain)
+from vmsim.bugs import FindRangeWithoutDrain, MergeKeepsBuddyPool, NoSuccessorInit, SetPoolSkipsTail, UnfreeWithoutDrain
 from vmsim.errors import InvariantViolation, UninitializedPageRead
 from vmsim.machine import Machine
 
@@ -14,7 +13,8 @@ def boot(bug, **kw):
 
 
 def test_without_successor_init_the_boot_reads_the_next_chunk_head():
-    with pytest.raises(UninitializedPageRead, match="vm_phys_enqueue_contig read the pool field of the vm_page for pa 0x20000"):
+    message = "vm_phys_enqueue_contig read the pool field of the vm_page for pa 0x20000"
+    with pytest.raises(UninitializedPageRead, match=message):
         boot(NoSuccessorInit)
     boot(NoSuccessorInit, lazy=False)  # an eager boot never notices
 

@@ -1,6 +1,6 @@
 """The vmlazyinit thread as a stepper (vmsim.lazyinit)."""
 
-from layouts import GiB, PAGE, pfn_range
+from layouts import PAGE, GiB, pfn_range
 
 from vmsim.machine import Machine
 

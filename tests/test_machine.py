@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from layouts import GiB, PAGE, pfn_range
+from layouts import PAGE, GiB, pfn_range
 
 from vmsim.errors import InvalidInput, InvariantViolation, VmsimError
 from vmsim.machine import Machine

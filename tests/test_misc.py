@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from layouts import GiB, MiB, PAGE
+from layouts import PAGE, GiB, MiB
 
 from vmsim.census import STATES, census
 from vmsim.cost import FIRECRACKER_1G, FIRECRACKER_128M, calibrate

@@ -6,7 +6,7 @@ comment above it says how.  ``queues()`` gives ``{(freelist, pool, order):
 """
 
 import pytest
-from layouts import ARM64_13, GiB, MiB, PAGE, pfn_range, queues
+from layouts import ARM64_13, PAGE, GiB, MiB, pfn_range, queues
 
 from vmsim.machine import Machine
 from vmsim.page import UNINIT

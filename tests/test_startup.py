@@ -1,6 +1,6 @@
 """Boot: vm_page_startup in both modes, per revision (vmsim.startup)."""
 
-from layouts import GiB, MiB, PAGE, pfn_range, queues
+from layouts import PAGE, GiB, MiB, pfn_range, queues
 
 from vmsim.machine import Machine
 from vmsim.page import UNINIT

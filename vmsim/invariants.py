@@ -81,7 +81,7 @@ def check_queue_blocks(machine: Machine) -> None:
 def check_pool_uniform(machine: Machine) -> None:
     """pool-uniform: every page of a non-lazy free block is initialized and in the block's pool."""
     pages = machine.vm.pages
-    for dom, flind, pool, order, pfn in _blocks(machine):
+    for _dom, _flind, pool, order, pfn in _blocks(machine):
         n = 1 << order
         if pool != LAZYINIT and pages.pool.count(pfn, pfn + n, pool) != n:
             raise InvariantViolation(
@@ -181,9 +181,11 @@ def check_lazy_interiors(machine: Machine) -> None:
 def check_drained(machine: Machine) -> None:
     """drained: initdone domains have no lazy block; DEFAULT becomes the first pool only after all."""
     vm = machine.vm
-    for dom, _, pool, order, pfn in _blocks(machine):
+    for dom, _, pool, _order, pfn in _blocks(machine):
         if pool == LAZYINIT and vm.initdone[dom]:
-            raise InvariantViolation("drained", f"domain {dom} is marked initialized but lazy block {_fmt(machine, pfn)} remains")
+            raise InvariantViolation(
+                "drained", f"domain {dom} is marked initialized but lazy block {_fmt(machine, pfn)} remains"
+            )
     if vm.default_freepool == DEFAULT and not all(vm.initdone):
         raise InvariantViolation("drained", "vm_default_freepool is DEFAULT before every domain was drained")
 

@@ -335,7 +335,7 @@ class Machine:
         return n
 
     # -- observation -----------------------------------------------------------------
-    def record(self) -> "Recording":
+    def record(self) -> Recording:
         """A context manager collecting the allocator's events while it is open.
 
         ``with m.record() as events: m.alloc_pages(0, "DEFAULT", 0)`` leaves

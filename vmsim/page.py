@@ -86,7 +86,7 @@ class PageArray:
         cur_start, cur_val = lo, None
         for s, a, b in _pieces(lo, hi):
             base = s << _SHIFT
-            for start, end, val in _chunk_runs(self._chunks.get(s, self.default), a, b):
+            for start, _end, val in _chunk_runs(self._chunks.get(s, self.default), a, b):
                 if val != cur_val:
                     if cur_val is not None:
                         yield cur_start, base + start, cur_val

@@ -115,7 +115,8 @@ class VmPhys:
         return [(f, flind) for f, flind in enumerate(self.segtab.freelist_to_flind) if flind >= 0]
 
     # -- enqueueing --------------------------------------------------------------
-    def enq_chunk(self, fl: tuple[int, int, int], pfn: int, order: int, ident: tuple[int, int, int] | None = None) -> int:
+    def enq_chunk(self, fl: tuple[int, int, int], pfn: int, order: int,
+                  ident: tuple[int, int, int] | None = None) -> int:
         """Enqueue one block at the tail and return the page after it.
 
         Models ``vm_phys_enqueue_contig_chunk`` (seed) / ``vm_phys_enq_chunk``

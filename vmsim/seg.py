@@ -216,7 +216,7 @@ def _check_ranges(op: str, arch: Arch, ranges, what: str) -> list[tuple[int, int
         if not 0 <= start < end:
             raise InvalidInput(op, f"{what} [{start:#x}, {end:#x}) is empty or negative")
         out.append((start >> arch.page_shift, end >> arch.page_shift))
-    for (s1, e1), (s2, e2) in zip(sorted(out), sorted(out)[1:]):
+    for (_s1, e1), (s2, _e2) in zip(sorted(out), sorted(out)[1:]):
         if s2 < e1:
             raise InvalidInput(op, f"{what} ranges overlap at pa {s2 << arch.page_shift:#x}")
     return out
