@@ -257,3 +257,14 @@ def test_alloc_npages_takes_own_pool_smallest_first_then_steals_largest():
                  **{("DEFAULT", "DIRECT", k): [2048 + (1 << k)] for k in range(5, 11)}}
     # Now DIRECT has blocks: whole blocks from the smallest order up.
     assert m.alloc_npages(0, "DIRECT", 10) == [p * PAGE for p in [*range(2056, 2064), 2064, 2065]]
+
+
+def test_find_range_wraps_like_the_kernels_unsigned_subtraction():
+    # Two segments; low lies above the first one.  (pa_end - pa_start) is
+    # negative, which as an unsigned vm_paddr_t is huge, so segment 0 is
+    # returned with an inverted range -- and the domain is drained.
+    m = Machine([pfn_range(0, 64), pfn_range(128, 256)], [pfn_range(8, 64), pfn_range(128, 256)], arch="arm64")
+    assert m.find_range(0, 4, low=200 * PAGE, high=1 << 40) == (200 * PAGE, 64 * PAGE)
+    assert m.vm.initdone == [True]
+    # Starting at the segment vm_phys_lookup_segind(low) would pick gives the real answer.
+    assert m.find_range(0, 4, low=200 * PAGE, high=1 << 40, segind=1) == (200 * PAGE, 256 * PAGE)

@@ -472,7 +472,11 @@ class VmPhys:
             if start >= high:
                 return None
             pa_start, pa_end = max(low, start), min(high, end)
-            if pa_end - pa_start < npages << shift:
+            # vm_paddr_t is unsigned: when low lies above this segment the
+            # difference wraps around and the segment is returned anyway, with
+            # an empty (inverted) range.  Callers start at the segment that
+            # vm_phys_lookup_segind(low) finds, where this cannot happen.
+            if (pa_end - pa_start) % (1 << 64) < npages << shift:
                 continue
             self.lazy_init_domain(domain, locked=False)
             return i, pa_start, pa_end
