@@ -1,9 +1,9 @@
 """The book's source is in the shape the build, nbval and the browser test rely on.
 
-Fast checks on files only (no kernel, no Sphinx): every chapter in ``_toc.yml`` exists and
-every notebook is in it; every notebook carries the outputs nbval compares; figures shown
-by a cell have captions and alt text and their code is hidden; the offline assets that ``_config.yml``
-names are vendored, each with its license, and no setting points at a CDN.
+Fast checks on files only (no kernel, no Sphinx): every chapter in ``_toc.yml`` exists
+and every notebook is in it; every notebook carries the outputs nbval compares; figures
+shown by a cell have captions and alt text and their code is hidden; the offline assets
+that ``_config.yml`` names are vendored, each with its license; no setting points at a CDN.
 """
 
 from __future__ import annotations
