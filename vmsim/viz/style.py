@@ -19,11 +19,12 @@ __all__ = [
     "INIT_COLOR",
     "UNINIT_COLOR",
     "ALLOC_COLOR",
+    "BookFigure",
     "new_figure",
     "finish",
     "fmt_bytes",
     "fmt_int",
-    "fmt_pa",
+    "fmt_pct",
     "text_color",
     "describe",
 ]
@@ -60,10 +61,27 @@ STATE_COLORS = {
 _FACE = "white"
 
 
-def new_figure(width: float, height: float, **kw) -> Figure:
+class BookFigure(Figure):
+    """A figure that a notebook shows as an image carrying its ``alt_text``.
+
+    Plain :class:`~matplotlib.figure.Figure` objects (not made by pyplot)
+    have no notebook display of their own; this one displays as an HTML
+    ``<img>`` with the alt text (what the book's HTML pages keep) and as the
+    alt text in plain-text contexts.
+    """
+
+    alt_text = ""
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from .png import img_tag
+
+        return {"text/html": img_tag(self, dpi=96), "text/plain": self.alt_text}
+
+
+def new_figure(width: float, height: float, **kw) -> BookFigure:
     """A white-faced, constrained-layout figure of *width* x *height* inches."""
     kw.setdefault("layout", "constrained")
-    return Figure(figsize=(width, height), facecolor=_FACE, **kw)
+    return BookFigure(figsize=(width, height), facecolor=_FACE, **kw)
 
 
 def finish(fig: Figure, alt_text: str, **data) -> Figure:
@@ -92,9 +110,17 @@ def fmt_int(n: int) -> str:
     return f"{n:,}"
 
 
-def fmt_pa(pa: int) -> str:
-    """A physical address in hexadecimal."""
-    return f"{pa:#x}"
+def fmt_pct(x: float) -> str:
+    """A percentage that never rounds a small share to 0 nor a large one to 100."""
+    if x == 0 or x == 100:
+        return f"{x:.0f}%"
+    if x < 0.01:
+        return "<0.01%"
+    if x < 1:
+        return f"{x:.2f}%"
+    if x > 99.9:
+        return ">99.9%"
+    return f"{x:.1f}%"
 
 
 def text_color(hex_color: str) -> str:

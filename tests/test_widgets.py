@@ -1,0 +1,197 @@
+"""Widgets (vmsim.widgets): driven from code, linked in the front end, frames with alt text."""
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import ipywidgets as widgets  # noqa: E402
+import pytest  # noqa: E402
+from ipywidgets.embed import embed_data  # noqa: E402
+from layouts import MiB  # noqa: E402
+
+from vmsim import viz  # noqa: E402
+from vmsim.errors import InvalidInput  # noqa: E402
+from vmsim.layout import pc  # noqa: E402
+from vmsim.widgets import (  # noqa: E402
+    LIVE_LABEL,
+    StaticGrid,
+    StaticSlider,
+    allocation_stepper,
+    boot_explorer,
+    contig_explorer,
+    fallback_explorer,
+)
+
+FRAME_LIMIT = 80_000
+
+
+def alts(frame: str) -> list[str]:
+    """The alt text of every image in a frame (every image must have one)."""
+    imgs = re.findall(r"<img [^>]*>", frame)
+    found = [re.search(r'alt="([^"]*)"', tag) for tag in imgs]
+    assert imgs and all(found)
+    return [m.group(1) for m in found]
+
+
+def links(w) -> list[tuple]:
+    """``(source model, source trait, target model, target trait)`` of every jslink in the saved state."""
+    state = embed_data(views=[w])["manager_state"]["state"]
+    out = []
+    for spec in state.values():
+        if spec["model_name"] == "LinkModel":
+            (src, strait), (dst, dtrait) = spec["state"]["source"], spec["state"]["target"]
+            out.append((src.removeprefix("IPY_MODEL_"), strait, dst.removeprefix("IPY_MODEL_"), dtrait))
+    return out
+
+
+def check_frames(frames):
+    for frame in frames:
+        assert len(frame) < FRAME_LIMIT
+        assert all(len(a) > 20 for a in alts(frame))
+
+
+@pytest.fixture(scope="module")
+def machines():
+    return {ram: pc(ram).boot() for ram in (64 * MiB, 256 * MiB, 1024 * MiB)}
+
+
+def test_static_slider_switches_frames_in_python_and_in_the_front_end(machines):
+    calls = []
+
+    def render(ram):
+        calls.append(ram)
+        return viz.memory_map(machines[ram], bins=64)
+
+    w = StaticSlider(list(machines), render, description="RAM", labels=["64M", "256M", "1G"])
+    assert calls == list(machines) and isinstance(w, widgets.VBox)
+    assert isinstance(w.slider, widgets.SelectionSlider) and isinstance(w.stack, widgets.Stack)
+    assert (w.index, w.frame_index) == (0, 0)
+    w.value = 1024 * MiB
+    assert (w.index, w.frame_index, w.stack.selected_index) == (2, 2, 2)
+    w.index = 1
+    assert w.value == 256 * MiB and w.frame_index == 1
+    assert (w.slider.model_id, "index", w.stack.model_id, "selected_index") in links(w)
+    check_frames(w.frames)
+    assert "1023 MiB" in alts(w.frames[2])[0]
+    assert calls == list(machines)  # moving the slider renders nothing
+    with pytest.raises(InvalidInput):
+        w.value = 3
+
+
+def test_static_slider_bounds_its_frames_and_uses_given_alt_text(machines):
+    with pytest.raises(InvalidInput):
+        StaticSlider(range(25), lambda v: "<p>x</p>")
+    with pytest.raises(InvalidInput):
+        StaticSlider([1, 2], lambda v: "<p>x</p>", labels=["one"])
+    m = machines[64 * MiB]
+    w = StaticSlider([64], lambda v: viz.free_queues(m), alt=lambda v: f"queues of a {v} MiB machine, domain 0")
+    assert alts(w.frames[0]) == ["queues of a 64 MiB machine, domain 0"]
+
+
+def test_static_slider_live_refresh_rerenders_stale_frames_on_demand():
+    setting = {"n": 1}
+    w = StaticSlider([1, 2, 3], lambda v: f"<p>{v * setting['n']}</p>",
+                     live=(widgets.IntText(description="factor"),))
+    assert LIVE_LABEL in w.children[-1].children[0].value
+    setting["n"] = 10
+    w.refresh()
+    assert w.frames == ["<p>10</p>", "<p>2</p>", "<p>3</p>"] and w.stale == 2
+    w.index = 2
+    assert w.frames[2] == "<p>30</p>" and w.stale == 1
+    w.append(4, "four")
+    assert (w.index, w.frame_index, w.frames[-1], w.slider.options[-1]) == (3, 3, "<p>40</p>", ("four", 3))
+
+
+def test_static_grid_links_both_controls_to_nested_stacks():
+    w = StaticGrid(["a", "b", "c"], [1, 2], lambda a, b: f"<p>{a}{b}</p>", kind_b="toggle")
+    assert w.frames == [["<p>a1</p>", "<p>a2</p>"], ["<p>b1</p>", "<p>b2</p>"], ["<p>c1</p>", "<p>c2</p>"]]
+    assert isinstance(w.control_b, widgets.ToggleButtons)
+    w.value = ("c", 2)
+    assert w.index == (2, 1) and w.frame_index == (2, 1)
+    found = links(w)
+    assert (w.control_a.model_id, "index", w.stack.model_id, "selected_index") in found
+    for inner in w.stack.children:
+        assert (w.control_b.model_id, "index", inner.model_id, "selected_index") in found
+    with pytest.raises(InvalidInput):
+        StaticGrid(range(10), range(10), lambda a, b: "")
+
+
+def test_boot_explorer_shows_the_machine_of_its_settings():
+    ex = boot_explorer([64 * MiB, 256 * MiB], holes=(0, 2), domains=(1,))
+    assert ex.frame_index == (0, 0) and ex.state["mode"] == "lazy"
+    ex.value = (256 * MiB, "eager")
+    assert ex.frame_index == (1, 1)
+    s = ex.state
+    assert s["boot_page_inits"] == s["pages"] == pc(256 * MiB).boot(lazy=False).total_pages
+    assert ex.machine.lazy is False
+    for row in ex.frames:
+        check_frames(row)
+    eager_frame = ex.frames[1][1]
+    assert f"{s['boot_page_inits']:,}" in eager_frame
+    ex.holes.value = 2
+    assert ex.state["holes"] == 2 and len(ex.machine.phys_avail) == len(pc(256 * MiB, holes=2).phys_avail)
+    assert ex.stale == 3 and ex.frames[1][1] != eager_frame  # the visible frame was redrawn at once
+    ex.index = (0, 1)
+    assert ex.stale == 2
+
+
+def test_boot_explorer_explains_impossible_settings():
+    ex = boot_explorer([64 * MiB], domains=(1, 2))
+    ex.domains.value = 2  # 64 MiB cannot be split into GiB-aligned domains
+    assert "error" in ex.state and ex.machine is None
+    assert "cannot be built" in ex.frames[0][0]
+
+
+def test_allocation_stepper_steps_through_a_script_and_applies_live_steps():
+    script = [("alloc", "DEFAULT", 0), ("free", 1), ("lazy", 1)]
+    base = pc(128 * MiB).boot()
+    st = allocation_stepper(base, script)
+    assert base.nallocated == 0  # the machine given was copied
+    assert [s["op"] for s in st.steps] == [("boot",)] + script
+    assert st.frame_index == 0 and len(st.frames) == 4
+    st.index = 1
+    assert st.frame_index == 1 and st.state["result"] == 32 * MiB and st.state["events"] == 15
+    assert st.steps[2]["free_pages"] == st.steps[0]["free_pages"]
+    check_frames(st.frames)
+    assert any("12 pieces back to DEFAULT" in a for a in alts(st.frames[1]))
+    st.pool.value, st.order.value = "DIRECT", 3
+    st.alloc_button.click()
+    assert st.index == st.frame_index == 4 and st.state["op"] == ("alloc", "DIRECT", 3)
+    assert st.machine.nallocated == 8
+    with pytest.raises(InvalidInput):
+        st.apply(("free", 3))  # step 3 was a thread step
+    with pytest.raises(InvalidInput):
+        allocation_stepper(script=[("explode",)])
+
+
+def test_fallback_explorer_compares_the_search_before_and_after_the_drain():
+    ex = fallback_explorer(orders=[0, 12])
+    ex.value = (0, "DIRECT")
+    assert ex.frame_index == (0, 1)
+    s = ex.state
+    assert s["before"][-1]["pool"] == "LAZYINIT" and s["after"][-1]["pool"] == "DEFAULT"
+    assert ex.after.default_pool == "DEFAULT" and ex.before.default_pool == "LAZYINIT"
+    for row in ex.frames:
+        check_frames(row)
+    assert "set_pool initializes 4,095 structures" in ex.frames[0][1]
+    before = ex.frames[0][1]
+    ex.allocate()
+    assert ex.before.nallocated == 2 and ex.frames[0][1] != before  # the default machine holds one page
+
+
+def test_contig_explorer_finds_runs_and_counts_what_the_blacklist_initializes():
+    ex = contig_explorer(npages=[1, 8192])
+    ex.value = 8192
+    assert ex.frame_index == 1
+    s = ex.state
+    start, end = s["run"]
+    assert end - start == 8192 * 4096 and s["blacklist_inits"] == 0 and s["contig_inits"] == 2 * 4095
+    check_frames(ex.frames)
+    ex.blacklist.value = 100 * MiB
+    s = ex.state
+    assert s["blacklist_inits"] > 0 and s["contig_inits"] == 0
+    assert ex.machine.blacklisted == [100 * MiB] and ex.machine.uninitialized_free() == 0
+    ex.boundary.value = 4 * MiB
+    assert "error" in ex.state and "refuses" in ex.frames[1]
