@@ -79,3 +79,10 @@ def test_quiz_is_reproducible_and_answers_extend_the_same_puzzle():
     out = subprocess.run([sys.executable, "-m", "vmsim", "quiz", "--seed", "7", "--answers"],
                          capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == a
+
+
+def test_domains_split_the_memory_that_exists():
+    # arm64 RAM starts at 1 GiB: two domains share [1 GiB, 3 GiB), neither is empty.
+    m = arm64_vm(2 * GiB, domains=2).boot(debug=True)
+    assert [d for _, _, d in m.segtab.affinity] == [0, 1]
+    assert all(n > 0 for n in m.vm.fq.free_count)

@@ -69,8 +69,8 @@ def _punch(ranges: list[tuple[int, int]], holes: int, hole_size: int) -> list[tu
 def _domains(seg_ranges, n: int):
     if n <= 1:
         return None
-    top = max(b for _, b in seg_ranges)
-    cuts = [top * k // n // GiB * GiB for k in range(n + 1)]
+    base, top = min(a for a, _ in seg_ranges) // GiB * GiB, max(b for _, b in seg_ranges)
+    cuts = [base + (top - base) * k // n // GiB * GiB for k in range(n + 1)]
     cuts[-1] = top
     return tuple((cuts[k], cuts[k + 1], k) for k in range(n))
 
