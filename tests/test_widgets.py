@@ -195,3 +195,10 @@ def test_contig_explorer_finds_runs_and_counts_what_the_blacklist_initializes():
     assert ex.machine.blacklisted == [100 * MiB] and ex.machine.uninitialized_free() == 0
     ex.boundary.value = 4 * MiB
     assert "error" in ex.state and "refuses" in ex.frames[1]
+
+
+def test_live_controls_sit_in_a_box_marked_for_static_pages():
+    from vmsim.widgets.static import LIVE_CLASS, live_box
+
+    box = live_box(widgets.IntText(description="factor"), note="recomputes every frame")
+    assert LIVE_CLASS in box._dom_classes

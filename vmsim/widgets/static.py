@@ -26,10 +26,12 @@ import ipywidgets as widgets
 from ..errors import InvalidInput
 from .frames import DPI, as_frame
 
-__all__ = ["StaticSlider", "StaticGrid", "LIVE_LABEL", "live_box", "live_slider", "progress", "Memo"]
+__all__ = ["StaticSlider", "StaticGrid", "LIVE_LABEL", "LIVE_CLASS", "live_box", "live_slider", "progress", "Memo"]
 
 #: The label every control that needs a kernel carries.
 LIVE_LABEL = "live: needs a running kernel"
+#: CSS class of the box holding the live controls.
+LIVE_CLASS = "vmsim-live"
 
 
 def _in_kernel() -> bool:
@@ -96,8 +98,10 @@ def live_slider(options, description: str) -> widgets.SelectionSlider:
 def live_box(*controls: widgets.Widget, note: str = "") -> widgets.VBox:
     """The live controls, under a heading that says they need a kernel."""
     head = widgets.HTML(f"<b>{LIVE_LABEL}</b>" + (f" &mdash; {html.escape(note)}" if note else ""))
-    return widgets.VBox([head, widgets.HBox(list(controls), layout=widgets.Layout(flex_flow="row wrap"))],
-                        layout=widgets.Layout(border="1px dashed #888", padding="4px", margin="6px 0"))
+    box = widgets.VBox([head, widgets.HBox(list(controls), layout=widgets.Layout(flex_flow="row wrap"))],
+                       layout=widgets.Layout(border="1px dashed #888", padding="4px", margin="6px 0"))
+    box.add_class(LIVE_CLASS)  # lets a static page (and the browser test) tell these controls apart
+    return box
 
 
 def _options(op: str, values: Sequence, labels: Sequence[str] | None, max_frames: int) -> list[tuple[str, int]]:
