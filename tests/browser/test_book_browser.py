@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
+from book_toc import toc_documents
 
 pytestmark = pytest.mark.browser
 
@@ -54,20 +54,7 @@ SHOWN_IMAGES = """el => [...el.querySelectorAll('img')].filter(i => i.offsetPare
 
 def toc_pages(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
     """Documents listed in *toc_path*, root first, in reading order (paths without suffix)."""
-    toc = yaml.safe_load(toc_path.read_text())
-    pages = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                pages.append(entry["file"])
-            walk(entry.get("sections"))
-            walk(entry.get("chapters"))
-
-    walk(toc.get("chapters"))
-    for part in toc.get("parts") or []:
-        walk(part.get("chapters"))
-    return [str(Path(p).with_suffix("")) for p in pages]
+    return [str(Path(p).with_suffix("")) for p in toc_documents(toc_path)]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
