@@ -23,12 +23,30 @@ from .page import Pages
 from .revisions import Revision
 from .seg import SegmentTable
 
-__all__ = ["VmPhys", "pool_valid"]
+__all__ = ["VmPhys", "pool_valid", "vm_addr_align_ok", "vm_addr_bound_ok", "vm_addr_ok"]
 
 
 def pool_valid(pool: int) -> bool:
     """``vm_phys_pool_valid``: a pool a caller may allocate from or free to."""
     return isinstance(pool, int) and 0 <= pool < NFREEPOOL and pool != LAZYINIT
+
+
+def vm_addr_align_ok(pa: int, alignment: int) -> bool:
+    """``vm_addr_align_ok`` (``sys/vm/vm_extern.h``): *pa* is a multiple of *alignment*."""
+    return pa & (alignment - 1) == 0
+
+
+def vm_addr_bound_ok(pa: int, size: int, boundary: int) -> bool:
+    """``vm_addr_bound_ok`` (``sys/vm/vm_extern.h``): ``[pa, pa + size)`` crosses no multiple of *boundary*.
+
+    The first and last byte agree in every bit above the boundary; 0 means no boundary.
+    """
+    return ((pa ^ (pa + size - 1)) & -boundary) == 0 if boundary else True
+
+
+def vm_addr_ok(pa: int, size: int, alignment: int, boundary: int) -> bool:
+    """``vm_addr_ok`` (``sys/vm/vm_extern.h``): both tests above."""
+    return vm_addr_align_ok(pa, alignment) and vm_addr_bound_ok(pa, size, boundary)
 
 
 def _fls(x: int) -> int:
@@ -532,14 +550,6 @@ class VmPhys:
             self.pages.read_pool("vm_page_scan_contig", first)
 
     # -- contiguous allocation ---------------------------------------------------------
-    @staticmethod
-    def _align_ok(pa: int, alignment: int) -> bool:
-        return pa & (alignment - 1) == 0
-
-    @staticmethod
-    def _bound_ok(pa: int, size: int, boundary: int) -> bool:
-        return ((pa ^ (pa + size - 1)) & -boundary) == 0 if boundary else True
-
     def find_freelist_contig_max(self, fl, npages: int, low: int, high: int, alignment: int, boundary: int):
         """``vm_phys_find_freelist_contig`` of the 2024 tree: consecutive free max blocks.
 
@@ -564,7 +574,7 @@ class VmPhys:
                 continue
             limit = min(high, seg.end << shift)
             m_ret = m
-            while (not self._addr_ok(m_ret << shift, size, alignment, boundary)
+            while (not vm_addr_ok(m_ret << shift, size, alignment, boundary)
                    and (m_ret << shift) + size <= limit
                    and pages.read_order(op, m_ret + step) == top):
                 m_ret += step
@@ -577,9 +587,6 @@ class VmPhys:
                 continue
             return m_ret
         return None
-
-    def _addr_ok(self, pa: int, size: int, alignment: int, boundary: int) -> bool:
-        return self._align_ok(pa, alignment) and self._bound_ok(pa, size, boundary)
 
     def find_freelist_contig(self, fl, oind: int, npages: int, low: int, high: int, alignment: int, boundary: int):
         """``vm_phys_find_freelist_contig`` of the seed's 2023 tree, in bytes.
@@ -605,19 +612,19 @@ class VmPhys:
             pa_pre = pa - (page_size << oind)
             if pa != 0 and pa_pre >= lbound and pages.read_order(op, pa_pre >> shift) == oind:
                 continue
-            if not self._align_ok(pa, alignment):
+            if not vm_addr_align_ok(pa, alignment):
                 pa = -(-pa // alignment) * alignment
             elif frag != 0 and lbound + frag <= pa:
                 pa_end = pa
                 for order in range(oind - 1, -1, -1):
                     pa_pre = pa_end - (page_size << order)
-                    if not self._align_ok(pa_pre, alignment):
+                    if not vm_addr_align_ok(pa_pre, alignment):
                         break
                     if pa_pre >= lbound and pages.read_order(op, pa_pre >> shift) == order:
                         pa_end = pa_pre
                 if pa_end + frag <= pa:
                     pa = pa_end
-            if not self._bound_ok(pa, size, boundary):
+            if not vm_addr_bound_ok(pa, size, boundary):
                 pa = -(-(pa + 1) // boundary) * boundary
             pa_end = pa + size
             if seg_end < pa_end:
@@ -653,7 +660,7 @@ class VmPhys:
             for pind in range(self.default_freepool, NFREEPOOL):
                 for m in self.fq.blocks(dom, flind, pind, oind):
                     pa = self.pages.read_phys(op, m) << shift
-                    if low <= pa and pa + size <= high and self._addr_ok(pa, size, alignment, boundary):
+                    if low <= pa and pa + size <= high and vm_addr_ok(pa, size, alignment, boundary):
                         return m
         if order < self.nfreeorder:
             return None
