@@ -1,5 +1,6 @@
 """The vmlazyinit thread as a stepper (vmsim.lazyinit)."""
 
+import pytest
 from layouts import PAGE, GiB, pfn_range
 
 from vmsim.machine import Machine
@@ -94,11 +95,38 @@ def test_blacklisting_the_first_page_of_a_domain_trips_unfree_pages_lock_asserti
     # vm_phys_domain(pa) matches the affinity table with an inclusive end, so
     # pa 2 GiB (domain 1's first page) is looked up as domain 0, and
     # vm_phys_unfree_page asserts that domain 1's lock is held.
-    import pytest
-
     from vmsim.errors import InvariantViolation
 
     with pytest.raises(InvariantViolation, match="free lock of domain 1 is not held"):
         two_domains(blacklist=[2 * GiB])
     m = two_domains(blacklist=[2 * GiB + PAGE])
     assert m.blacklisted == [2 * GiB + PAGE] and m.vm.initdone == [False, True]
+
+
+def test_while_the_thread_has_dropped_the_lock_a_synchronous_drain_misses_its_block():
+    # vm_phys_lazy_init_domain drops the domain lock around vm_phys_set_pool.
+    # The block is then on no queue.  A find_range (or unfree) on another CPU
+    # drains what is on the queues, marks the domain done and goes on -- and
+    # its caller's scan reads the held block's structures, not yet initialized.
+    from vmsim.errors import UninitializedPageRead
+
+    m = two_domains()
+    held = m.lazy_begin_block()
+    assert (held.domain, held.pfn, held.order, held.lock_dropped) == (0, 4096, 12, True)
+    assert m.vm.in_flight == (0, 4096, 12)
+    message = "vm_page_scan_contig read the pool field of the vm_page for pa 0x1001000"
+    with pytest.raises(UninitializedPageRead, match=message):
+        m.scan_range(0, 1, 16 << 20, 32 << 20)
+    assert m.vm.initdone == [True, False]  # the drain ran and left the held block alone
+    # unfree_page of the held block's head finds it "not free": a blacklist would fail.
+    assert m.unfree_page(4096 * PAGE) is False
+    # The thread re-takes the lock and frees the block into DEFAULT; all is consistent again.
+    assert m.lazy_step(1) == 1 and m.vm.in_flight is None
+    m.check()
+    assert m.vm.fq.blocks(0, 0, 1, 12)[-1] == 4096
+
+
+def test_under_a_shortage_the_lock_is_never_dropped_so_there_is_no_window():
+    m = Machine([pfn_range(0, 8192)], [pfn_range(16, 7936)], arch="arm64", free_reserved=1 << 20, debug=True)
+    step = m.lazy_begin_block()
+    assert step.lock_dropped is False and m.vm.in_flight is None and m.thread.paused is None

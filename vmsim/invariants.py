@@ -17,11 +17,12 @@ Rules, each a function below:
   field marks exactly the queued heads.
 * ``counts``: each domain's free count is the sum of its queues.
 * ``conservation``: in each domain, free + allocated + blacklisted pages
-  equal the ``phys_avail`` pages.
+  equal the ``phys_avail`` pages (a block the lazy-init thread holds off the
+  queues counts as free).
 * ``allocated``: allocated pages are initialized, in no free block, and
   never in the lazy pool (they could not be freed).
 * ``lazy-interiors``: inside ``phys_avail`` the only uninitialized
-  structures are interiors of lazy blocks -- the fact that lets coalescing
+  structures are interiors of lazy blocks (or of the block the thread holds) -- the fact that lets coalescing
   read a buddy's ``order`` safely (a buddy is aligned to its size, so it is
   never a lazy block's interior).
 * ``drained``: a domain marked ``initdone`` has no lazy block;
@@ -135,8 +136,9 @@ def check_conservation(machine: Machine) -> None:
     black = [0] * machine.vm.ndomains
     for pa in machine.blacklisted:
         black[_domain_of(machine, pa >> machine.arch.page_shift)] += 1
+    flight = machine.vm.in_flight  # reserved by the lazy-init thread, on no queue
     for dom in range(machine.vm.ndomains):
-        free = machine.vm.fq.free_count[dom]
+        free = machine.vm.fq.free_count[dom] + (1 << flight[2] if flight and flight[0] == dom else 0)
         if free + alloc[dom] + black[dom] != avail[dom]:
             raise InvariantViolation(
                 "conservation",
@@ -166,11 +168,10 @@ def check_lazy_interiors(machine: Machine) -> None:
     """lazy-interiors: in phys_avail, only lazy blocks' interiors are uninitialized."""
     pages = machine.vm.pages
     uninit = sum(pages.pool.count(a, b, UNINIT) for a, b in machine.phys_avail)
-    lazy_uninit = sum(
-        pages.pool.count(pfn + 1, pfn + (1 << order), UNINIT)
-        for _, _, pool, order, pfn in _blocks(machine)
-        if pool == LAZYINIT
-    )
+    lazy = [(pfn, order) for _, _, pool, order, pfn in _blocks(machine) if pool == LAZYINIT]
+    if machine.vm.in_flight is not None:
+        lazy.append(machine.vm.in_flight[1:])
+    lazy_uninit = sum(pages.pool.count(pfn + 1, pfn + (1 << order), UNINIT) for pfn, order in lazy)
     if uninit != lazy_uninit:
         raise InvariantViolation(
             "lazy-interiors",

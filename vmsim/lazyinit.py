@@ -49,6 +49,8 @@ class LazyInitThread:
         self._oind = 0
         self.done = False
         self.history: list[LazyStep] = []
+        #: The block :meth:`begin_block` left off the queues, with the lock dropped.
+        self.paused: LazyStep | None = None
 
     @property
     def started_domain(self) -> bool:
@@ -57,13 +59,50 @@ class LazyInitThread:
     def step(self, max_blocks: int = 1) -> int:
         """Initialize up to *max_blocks* lazy blocks; return how many were.
 
+        A block left half done by :meth:`begin_block` is finished first.
         When the last domain is finished the thread sets
         ``vm_default_freepool`` to DEFAULT and exits (:attr:`done`).
         """
+        count = 0
+        if self.paused is not None and max_blocks > 0:
+            held, self.paused, self.vm.in_flight = self.paused, None, None
+            self.vm.lazy_finish_block(held.domain, held.pfn, held.order, held.lock_dropped)
+            count = 1
+        while not self.done and count < max_blocks:
+            taken = self._take_next()
+            if taken is None:
+                break
+            self.vm.lazy_finish_block(taken.domain, taken.pfn, taken.order, taken.lock_dropped)
+            count += 1
+        return count
+
+    def begin_block(self) -> LazyStep | None:
+        """Start the next block and stop while the domain lock is dropped.
+
+        Models the window in ``vm_phys_lazy_init_domain`` between unlocking
+        and re-locking: the block is off every queue, its pages reserved, its
+        structures not yet initialized, and other CPUs may run -- call any
+        machine operation now, then :meth:`step` to finish the block.  Under a
+        free-page shortage the lock is never dropped, so the block is finished
+        at once.  Returns the block, or ``None`` when the thread has no more work.
+        """
+        if self.paused is not None:
+            return self.paused
+        taken = self._take_next()
+        if taken is None:
+            return None
+        if taken.lock_dropped:
+            self.paused = taken
+            self.vm.in_flight = (taken.domain, taken.pfn, taken.order)
+        else:
+            self.vm.lazy_finish_block(taken.domain, taken.pfn, taken.order, taken.lock_dropped)
+        return taken
+
+    def _take_next(self) -> LazyStep | None:
+        """Advance the cursor to the next lazy block and take it off its queue."""
         vm = self.vm
         lists = vm.freelists()
-        count = 0
-        while not self.done and count < max_blocks:
+        while not self.done:
             if self.domain >= vm.ndomains:
                 vm.default_freepool = DEFAULT
                 self.done = True
@@ -75,15 +114,16 @@ class LazyInitThread:
                 vm.initdone[self.domain] = True
                 self.domain, self._fl, self._oind = self.domain + 1, 0, 0
                 continue
-            r = vm.lazy_init_block(self.domain, lists[self._fl][1], self._oind)
-            if r is None:
+            taken = vm.lazy_take_block(self.domain, lists[self._fl][1], self._oind)
+            if taken is None:
                 self._oind += 1
                 if self._oind >= vm.nfreeorder:
                     self._fl, self._oind = self._fl + 1, 0
                 continue
-            self.history.append(LazyStep(self.domain, r[0], r[1], r[2]))
-            count += 1
-        return count
+            step = LazyStep(self.domain, *taken)
+            self.history.append(step)
+            return step
+        return None
 
     def run(self) -> int:
         """Run the thread to completion; return the number of blocks initialized."""

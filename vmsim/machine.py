@@ -328,6 +328,16 @@ class Machine:
         self._checkpoint()
         return n
 
+    def lazy_begin_block(self):
+        """Let ``vmlazyinit`` take its next block and stop while the lock is dropped.
+
+        See :meth:`vmsim.lazyinit.LazyInitThread.begin_block`; :meth:`lazy_step`
+        finishes the block.  Returns the :class:`~vmsim.lazyinit.LazyStep` or ``None``.
+        """
+        step = self.thread.begin_block()
+        self._checkpoint()
+        return step
+
     def lazy_step(self, max_blocks: int = 1) -> int:
         """Let the ``vmlazyinit`` thread initialize up to *max_blocks* blocks."""
         n = self.thread.step(self._int("vmlazyinit", "max_blocks", max_blocks, 1))

@@ -79,6 +79,9 @@ class VmPhys:
         #: ``vmd_free_reserved`` of each domain, used by ``vm_domain_allocate``;
         #: zero until the page daemon's thresholds are set after boot.
         self.free_reserved = [0] * self.ndomains
+        #: ``(domain, pfn, order)`` of the block the lazy-init thread holds off the
+        #: queues with the domain lock dropped, or ``None``.
+        self.in_flight: tuple[int, int, int] | None = None
         #: When a list, every queue change and initialization is appended to it.
         self.trace: list[tuple] | None = None
 
@@ -745,17 +748,32 @@ class VmPhys:
         normal coalescing.  Returns ``(pfn, order, lock_dropped)`` or ``None``
         when that queue is empty.
         """
-        fl = (domain, flind, LAZYINIT)
+        taken = self.lazy_take_block(domain, flind, oind)
+        if taken is not None:
+            self.lazy_finish_block(domain, *taken)
+        return taken
+
+    def lazy_take_block(self, domain: int, flind: int, oind: int) -> tuple[int, int, bool] | None:
+        """The first half of an iteration: unlink the block and reserve its pages.
+
+        Returns ``(pfn, order, lock_dropped)``.  Between this and
+        :meth:`lazy_finish_block` the block is on no queue and, when the lock
+        was dropped, other CPUs run (the thread then records the block in
+        :attr:`in_flight`).
+        """
         m = self.fq.first(domain, flind, LAZYINIT, oind)
         if m is None:
             return None
-        self._rem(fl, m, oind)
+        self._rem((domain, flind, LAZYINIT), m, oind)
         unlocked = self.vm_domain_allocate(domain, 1 << oind)
+        return m, oind, unlocked
+
+    def lazy_finish_block(self, domain: int, m: int, oind: int, unlocked: bool) -> None:
+        """The second half: ``vm_phys_set_pool`` to DEFAULT, then ``vm_phys_free_pages``."""
         self.set_pool(DEFAULT, m, oind)
         self.free_pages(m, oind)
         if self.trace is not None:
             self.trace.append(("lazy_block", m, oind, unlocked))
-        return m, oind, unlocked
 
     def lazy_init_domain(self, domain: int, locked: bool) -> None:
         """``vm_phys_lazy_init_domain``: drain a domain's lazy pool into DEFAULT.
