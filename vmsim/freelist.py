@@ -66,17 +66,3 @@ class FreeQueues:
     def lcnt(self, dom: int, flind: int, pool: int, order: int) -> int:
         """``fl[order].lcnt``: the number of blocks in the queue."""
         return len(self.q[dom][flind][pool][order])
-
-    def where(self, pfn: int) -> tuple[int, int, int, int] | None:
-        """The ``(dom, flind, pool, order)`` of the queue holding block *pfn*.
-
-        A slow search over every queue, for the invariant checker and error
-        messages only.
-        """
-        for dom, per_dom in enumerate(self.q):
-            for flind, per_fl in enumerate(per_dom):
-                for pool, per_pool in enumerate(per_fl):
-                    for order, queue in enumerate(per_pool):
-                        if pfn in queue:
-                            return dom, flind, pool, order
-        return None

@@ -89,10 +89,6 @@ class VmPhys:
     def _pa(self, pfn: int) -> int:
         return pfn << self.arch.page_shift
 
-    def _flind_of(self, pfn: int) -> tuple[int, int]:
-        seg = self.segs[self.segtab.find(pfn)]
-        return seg.domain, seg.flind
-
     def _add(self, fl: tuple[int, int, int], pfn: int, order: int, tail: bool) -> None:
         self.fq.add(fl[0], fl[1], fl[2], pfn, order, tail)
         if self.trace is not None:
