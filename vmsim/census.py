@@ -76,15 +76,10 @@ def census(machine: Machine, bins: int = 512, lo: int | None = None, hi: int | N
         for start, end, value in machine.allocated.runs(max(seg.start, lo), min(seg.end, hi)):
             if value:
                 _spread(c.states["allocated"], lo, hi, start, end, width)
-    for dom_q in machine.vm.fq.q:
-        for fl_q in dom_q:
-            for pool, pool_q in enumerate(fl_q):
-                out = c.states["free:" + POOL_NAMES[pool]]
-                for order, queue in enumerate(pool_q):
-                    n = 1 << order
-                    for pfn in queue:
-                        if pfn + n > lo and pfn < hi:
-                            _spread(out, lo, hi, pfn, pfn + n, width)
+    for _, _, pool, order, pfn in machine.vm.fq.heads():
+        n = 1 << order
+        if pfn + n > lo and pfn < hi:
+            _spread(c.states["free:" + POOL_NAMES[pool]], lo, hi, pfn, pfn + n, width)
     shift = machine.arch.page_shift
     for pa in machine.blacklisted:
         _spread(c.states["blacklisted"], lo, hi, pa >> shift, (pa >> shift) + 1, width)

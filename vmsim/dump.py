@@ -20,13 +20,9 @@ __all__ = ["state", "phys_free", "queue_rows"]
 
 def queue_rows(machine: Machine):
     """Every non-empty free queue: ``(domain, flind, pool, order, [head pfns])``, sorted."""
-    vm = machine.vm
-    for dom, per_dom in enumerate(vm.fq.q):
-        for flind, per_fl in enumerate(per_dom):
-            for pool, per_pool in enumerate(per_fl):
-                for order, queue in enumerate(per_pool):
-                    if queue:
-                        yield dom, flind, pool, order, list(queue)
+    for dom, flind, pool, order, queue in machine.vm.fq.queues():
+        if queue:
+            yield dom, flind, pool, order, list(queue)
 
 
 def state(machine: Machine) -> dict:

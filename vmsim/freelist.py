@@ -59,6 +59,20 @@ class FreeQueues:
         queue = self.q[dom][flind][pool][order]
         return next(iter(queue)) if queue else None
 
+    def queues(self):
+        """Every queue as ``(dom, flind, pool, order, queue)``, in index order."""
+        for dom, per_dom in enumerate(self.q):
+            for flind, per_fl in enumerate(per_dom):
+                for pool, per_pool in enumerate(per_fl):
+                    for order, queue in enumerate(per_pool):
+                        yield dom, flind, pool, order, queue
+
+    def heads(self):
+        """Every free block as ``(dom, flind, pool, order, head pfn)``, queues in index order."""
+        for dom, flind, pool, order, queue in self.queues():
+            for pfn in queue:
+                yield dom, flind, pool, order, pfn
+
     def blocks(self, dom: int, flind: int, pool: int, order: int) -> list[int]:
         """The queue's heads in list order (head first)."""
         return list(self.q[dom][flind][pool][order])

@@ -44,12 +44,7 @@ __all__ = ["check", "RULES"]
 
 
 def _blocks(machine: Machine):
-    for dom, per_dom in enumerate(machine.vm.fq.q):
-        for flind, per_fl in enumerate(per_dom):
-            for pool, per_pool in enumerate(per_fl):
-                for order, queue in enumerate(per_pool):
-                    for pfn in queue:
-                        yield dom, flind, pool, order, pfn
+    return machine.vm.fq.heads()
 
 
 def _fmt(machine: Machine, pfn: int) -> str:

@@ -66,13 +66,13 @@ class LazyInitThread:
         count = 0
         if self.paused is not None and max_blocks > 0:
             held, self.paused, self.vm.in_flight = self.paused, None, None
-            self.vm.lazy_finish_block(held.domain, held.pfn, held.order, held.lock_dropped)
+            self._finish(held)
             count = 1
         while not self.done and count < max_blocks:
             taken = self._take_next()
             if taken is None:
                 break
-            self.vm.lazy_finish_block(taken.domain, taken.pfn, taken.order, taken.lock_dropped)
+            self._finish(taken)
             count += 1
         return count
 
@@ -95,8 +95,11 @@ class LazyInitThread:
             self.paused = taken
             self.vm.in_flight = (taken.domain, taken.pfn, taken.order)
         else:
-            self.vm.lazy_finish_block(taken.domain, taken.pfn, taken.order, taken.lock_dropped)
+            self._finish(taken)
         return taken
+
+    def _finish(self, step: LazyStep) -> None:
+        self.vm.lazy_finish_block(step.domain, step.pfn, step.order, step.lock_dropped)
 
     def _take_next(self) -> LazyStep | None:
         """Advance the cursor to the next lazy block and take it off its queue."""

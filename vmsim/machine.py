@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .arch import FREELIST_NAMES, POOL_NAMES, Arch, get_arch
+from .arch import FREELIST_NAMES, LAZYINIT, POOL_NAMES, Arch, get_arch
 from .errors import InvalidInput
 from .lazyinit import LazyInitThread
 from .page import PageArray
@@ -366,11 +366,8 @@ class Machine:
 
     def lazy_pages(self, domain: int | None = None) -> int:
         """Pages still in the lazy pool (of *domain*, or of all domains)."""
-        total = 0
-        for dom, per_dom in enumerate(self.vm.fq.q):
-            if domain is None or dom == domain:
-                total += sum(len(q) << order for per_fl in per_dom for order, q in enumerate(per_fl[0]))
-        return total
+        return sum(len(queue) << order for dom, _, pool, order, queue in self.vm.fq.queues()
+                   if pool == LAZYINIT and domain in (None, dom))
 
     def uninitialized_free(self) -> int:
         """Free pages whose structure is not initialized yet (the deferred work left)."""
