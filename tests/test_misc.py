@@ -1,8 +1,5 @@
 """Layouts, the cost model, the census, dumps and the quiz."""
 
-import subprocess
-import sys
-
 import pytest
 from layouts import PAGE, GiB, MiB
 
@@ -11,7 +8,6 @@ from vmsim.cost import FIRECRACKER_1G, FIRECRACKER_128M, calibrate
 from vmsim.dump import phys_free
 from vmsim.errors import InvalidInput
 from vmsim.layout import arm64_vm, pc
-from vmsim.quiz import make_quiz
 
 
 def test_pc_layout_has_the_kernel_as_an_early_segment_and_a_pci_hole():
@@ -68,17 +64,6 @@ def test_phys_free_lays_out_queues_like_the_sysctl():
     assert "FREE LIST 0 (DEFAULT):" in text and "FREE LIST 1 (LOWMEM):" in text
     row12 = next(line for line in text.splitlines() if line.startswith("  12 ( 16384K)"))
     assert row12.split("|")[1].strip() == str(m.vm.fq.lcnt(0, 0, 0, 12))
-
-
-def test_quiz_is_reproducible_and_answers_extend_the_same_puzzle():
-    q = make_quiz(7)
-    assert q == make_quiz(7) and q != make_quiz(8)
-    a = make_quiz(7, answers=True)
-    assert a.startswith(q.rsplit("\n", 1)[0].rsplit("\n\n", 1)[0])
-    assert "-> returns" in a and "Total vm_page_init_page calls" in a
-    out = subprocess.run([sys.executable, "-m", "vmsim", "quiz", "--seed", "7", "--answers"],
-                         capture_output=True, text=True)
-    assert out.returncode == 0 and out.stdout.strip() == a
 
 
 def test_domains_split_the_memory_that_exists():
