@@ -18,8 +18,8 @@ def test_boot_cost_series_counts_every_page_eagerly_and_far_fewer_lazily():
         lay = pc(r["ram"])
         assert r["pages"] == lay.boot(lazy=False).total_pages
         assert r["eager"] == r["pages"]  # vm_page_startup initializes every segment page
-        assert r["lazy_seed"] == lay.boot().boot_page_inits
-        assert r["lazy_committed"] == lay.boot(revision="committed").boot_page_inits
+        assert r["lazy_seed"] == lay.boot().startup_page_inits
+        assert r["lazy_committed"] == lay.boot(revision="committed").startup_page_inits
         assert r["lazy_committed"] <= r["lazy_seed"] < r["eager"]
     # 1 GiB: 7,756 inits lazily (the kernel area, low memory, one per chunk) instead of 261,790.
     assert (rows[1]["lazy_seed"], rows[1]["eager"]) == (7756, 261790)

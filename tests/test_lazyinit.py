@@ -95,10 +95,15 @@ def test_blacklisting_the_first_page_of_a_domain_trips_unfree_pages_lock_asserti
     # vm_phys_domain(pa) matches the affinity table with an inclusive end, so
     # pa 2 GiB (domain 1's first page) is looked up as domain 0, and
     # vm_phys_unfree_page asserts that domain 1's lock is held.
-    from vmsim.errors import InvariantViolation
+    from vmsim.errors import CorruptionRefused
 
-    with pytest.raises(InvariantViolation, match="free lock of domain 1 is not held"):
+    with pytest.raises(CorruptionRefused, match="free lock of domain 1 is not held"):
         two_domains(blacklist=[2 * GiB])
+    m = two_domains()
+    before = m.dump()
+    with pytest.raises(CorruptionRefused, match="free lock of domain 1 is not held"):
+        m.blacklist_add(2 * GiB)
+    assert m.dump() == before and m.blacklisted == []
     m = two_domains(blacklist=[2 * GiB + PAGE])
     assert m.blacklisted == [2 * GiB + PAGE] and m.vm.initdone == [False, True]
 

@@ -1,6 +1,6 @@
 """The lazily stored page array (vmsim.page): the fast paths agree with per-page loops."""
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from vmsim.page import UNINIT, PageArray
@@ -10,7 +10,6 @@ writes = st.lists(st.tuples(st.integers(0, N - 1), st.sampled_from([1, 2, 5, 63,
                             st.sampled_from([0, 1, 2, UNINIT])), max_size=60)
 
 
-@settings(max_examples=150, deadline=None)
 @given(writes, st.integers(0, N - 1), st.integers(1, N))
 def test_fill_count_runs_and_get_agree_with_a_plain_dict(ops, a, length):
     arr, ref = PageArray(UNINIT), {}

@@ -10,6 +10,7 @@ from layouts import ARM64_13, PAGE, GiB, MiB, pfn_range, queues
 
 from vmsim.machine import Machine
 from vmsim.page import UNINIT
+from vmsim.phys import VmPhys
 
 
 def issue_machine(**kw):
@@ -268,3 +269,93 @@ def test_find_range_wraps_like_the_kernels_unsigned_subtraction():
     assert m.vm.initdone == [True]
     # Starting at the segment vm_phys_lookup_segind(low) would pick gives the real answer.
     assert m.find_range(0, 4, low=200 * PAGE, high=1 << 40, segind=1) == (200 * PAGE, 256 * PAGE)
+
+
+# -- speed shortcuts against the slow paths they replace ---------------------------------------
+
+
+class PlainLoops(VmPhys):
+    """vm_phys without the shortcuts: every maximal block enqueued one at a time, every queue visited."""
+
+    def _enq_max_blocks(self, op, fl, m, count, segind):
+        return m
+
+    def alloc_pages(self, domain, pool, order):
+        self._check_request("vm_phys_alloc_pages", domain, pool, order)
+        for flind in self.segtab.freelist_to_flind:
+            if flind < 0:
+                continue
+            for oind in range(order, self.nfreeorder):  # own pool, smallest fit
+                m = self.fq.first(domain, flind, pool, oind)
+                if m is not None:
+                    self._rem((domain, flind, pool), m, oind)
+                    self.split_pages(m, oind, (domain, flind, pool), order, True)
+                    return m
+            for oind in range(self.max_order, order - 1, -1):  # steal, largest first
+                for pind in range(self.default_freepool, 3):
+                    m = self.fq.first(domain, flind, pind, oind)
+                    if m is not None:
+                        self._rem((domain, flind, pind), m, oind)
+                        self.set_pool(pool, m, oind)
+                        self.split_pages(m, oind, (domain, flind, pool), order, True)
+                        return m
+        return None
+
+    def alloc_npages(self, domain, pool, npages):
+        ma = []
+        for _, flind in self.freelists():
+            fl = (domain, flind, pool)
+            for oind in range(self.nfreeorder):
+                while (m := self.fq.first(domain, flind, pool, oind)) is not None:
+                    self._rem(fl, m, oind)
+                    if self._take(ma, m, oind, npages, fl):
+                        return ma
+            for oind in range(self.max_order, -1, -1):
+                for pind in range(self.default_freepool, 3):
+                    while (m := self.fq.first(domain, flind, pind, oind)) is not None:
+                        self._rem((domain, flind, pind), m, oind)
+                        self.set_pool(pool, m, oind)
+                        if self._take(ma, m, oind, npages, fl):
+                            return ma
+        return ma
+
+
+def full_state(m):
+    return (m.dump(), m.initialized_runs(), m.page_inits, m.initialized, m.stray_inits)
+
+
+@pytest.mark.parametrize("layout", ["pc", "arm64", "numa"])
+@pytest.mark.parametrize("lazy", [True, False])
+@pytest.mark.parametrize("revision", ["seed", "committed"])
+def test_the_shortcuts_leave_the_same_state_as_the_plain_loops(layout, lazy, revision):
+    import random
+
+    from vmsim import arm64_vm, pc
+
+    lay = {"pc": pc(8 * GiB, holes=3), "arm64": arm64_vm(2 * GiB), "numa": pc(6 * GiB, domains=2)}[layout]
+    fast = lay.boot(lazy=lazy, revision=revision)
+    slow = lay.boot(lazy=lazy, revision=revision, phys_class=PlainLoops)
+    assert full_state(fast) == full_state(slow)
+    rng = random.Random(7)
+    live = []
+    for step in range(600):
+        if step == 300:
+            fast.lazy_step(5), slow.lazy_step(5)
+        if live and rng.random() < 0.3:
+            pa, order = live.pop(rng.randrange(len(live)))
+            fast.free_pages(pa, order), slow.free_pages(pa, order)
+        else:
+            dom, pool = rng.randrange(fast.ndomains), rng.choice(["DEFAULT", "DIRECT"])
+            if rng.random() < 0.2:
+                n = rng.randrange(1, 300)
+                pages = fast.alloc_npages(dom, pool, n)
+                assert slow.alloc_npages(dom, pool, n) == pages
+                live.extend((pa, 0) for pa in pages)
+                continue
+            order = rng.randrange(fast.arch.nfreeorder)
+            pa = fast.alloc_pages(dom, pool, order)
+            assert slow.alloc_pages(dom, pool, order) == pa
+            if pa is not None:
+                live.append((pa, order))
+    assert full_state(fast) == full_state(slow)
+    fast.check()

@@ -83,7 +83,7 @@ def test_gap_walk_quirk_makes_a_machine_boot_partly_eagerly():
     covered = (3 * GiB - 40 * MiB) // PAGE
     gap = (40 * MiB - 16 * MiB) // PAGE
     assert m.vm.pages.pool.count(40 * MiB // PAGE, 3 * GiB // PAGE, UNINIT) == 0
-    assert m.boot_page_inits > covered + gap
+    assert m.startup_page_inits > covered + gap
 
 
 def test_seed_chunk_writes_past_the_page_array_and_committed_does_not():

@@ -124,12 +124,12 @@ def test_boot_explorer_shows_the_machine_of_its_settings():
     ex.value = (256 * MiB, "eager")
     assert ex.frame_index == (1, 1)
     s = ex.state
-    assert s["boot_page_inits"] == s["pages"] == pc(256 * MiB).boot(lazy=False).total_pages
+    assert s["startup_page_inits"] == s["pages"] == pc(256 * MiB).boot(lazy=False).total_pages
     assert ex.machine.lazy is False
     for row in ex.frames:
         check_frames(row)
     eager_frame = ex.frames[1][1]
-    assert f"{s['boot_page_inits']:,}" in eager_frame
+    assert f"{s['startup_page_inits']:,}" in eager_frame
     ex.holes.value = 2
     assert ex.state["holes"] == 2 and len(ex.machine.phys_avail) == len(pc(256 * MiB, holes=2).phys_avail)
     assert ex.stale == 3 and ex.frames[1][1] != eager_frame  # the visible frame was redrawn at once

@@ -18,7 +18,14 @@ widgets (``vmsim.widgets``) sit on top and only read its state.
 """
 
 from .arch import AMD64, ARCHES, ARM64, Arch
-from .errors import InvalidInput, InvariantViolation, ScenarioError, UninitializedPageRead, VmsimError
+from .errors import (
+    CorruptionRefused,
+    InvalidInput,
+    InvariantViolation,
+    ScenarioError,
+    UninitializedPageRead,
+    VmsimError,
+)
 from .layout import Layout, arm64_vm, pc
 from .machine import Machine
 from .replay import run_scenario
@@ -32,6 +39,7 @@ __all__ = [
     "ARM64",
     "Arch",
     "COMMITTED",
+    "CorruptionRefused",
     "InvalidInput",
     "InvariantViolation",
     "Layout",

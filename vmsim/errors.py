@@ -15,6 +15,12 @@ so that a reader can tell at once what went wrong.  The hierarchy is small:
 * :class:`UninitializedPageRead` -- a kind of invariant violation: code read a
   field of a ``struct vm_page`` that was never initialized, exactly the bug
   class that lazy initialization risks.
+* :class:`CorruptionRefused` -- a valid request on which the *modelled kernel
+  code itself* would corrupt memory, read outside the page array or trip one
+  of its own assertions (the seed's 2023 ``vm_phys_free_contig`` on a short
+  unaligned run; the boot blacklist taking the wrong domain's lock).  vmsim
+  sees it coming and refuses *before* changing anything: the machine is
+  exactly as it was and can go on.
 """
 
 __all__ = [
@@ -23,6 +29,7 @@ __all__ = [
     "ScenarioError",
     "InvariantViolation",
     "UninitializedPageRead",
+    "CorruptionRefused",
 ]
 
 
@@ -62,3 +69,12 @@ class UninitializedPageRead(InvariantViolation):
             f"{op} read the {field} field of the vm_page for pa {pa:#x}, "
             "whose structure was never initialized (the kernel would read garbage)",
         )
+
+
+class CorruptionRefused(VmsimError):
+    """The kernel code being modelled would corrupt memory here, so vmsim refuses; nothing changed."""
+
+    def __init__(self, op: str, message: str):
+        self.op = op
+        super().__init__(f"{op}: {message} (the modelled kernel code would corrupt memory here; "
+                         "vmsim refused and left the machine unchanged)")

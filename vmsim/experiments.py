@@ -30,8 +30,8 @@ def boot_cost_series(rams: Iterable[int], layout: Callable[[int], Layout] = pc) 
 
     Boots ``layout(ram)`` three times -- eagerly, lazily with the seed's
     ``vm_page_startup()`` and lazily with the committed one -- and reports
-    :attr:`Machine.boot_page_inits` of each (the ``vm_page_init_page`` calls
-    of the startup loop, before the blacklist).  ``pages`` is the number of
+    :attr:`Machine.startup_page_inits` of each (the ``vm_page_init_page`` calls
+    of ``vm_page_startup()``; these layouts have no blacklist).  ``pages`` is the number of
     page structures inside segments, what an eager boot must initialize.
     """
     out = []
@@ -47,7 +47,7 @@ def boot_cost_series(rams: Iterable[int], layout: Callable[[int], Layout] = pc) 
 def _boot_inits(lay: Layout, **kw) -> tuple[int, int]:
     """``(pages in segments, boot page_inits)`` of one boot; the machine is dropped at once."""
     machine = lay.boot(**kw)
-    return machine.total_pages, machine.boot_page_inits
+    return machine.total_pages, machine.startup_page_inits
 
 
 def _row(machine: Machine, step: int, blocks: int, allocs: int) -> dict:

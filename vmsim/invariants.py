@@ -147,13 +147,10 @@ def check_conservation(machine: Machine) -> None:
 def check_allocated(machine: Machine) -> None:
     """allocated: allocated pages are initialized, outside free blocks and never in the lazy pool."""
     pages = machine.vm.pages
-    for start, end, value in machine.allocated.runs(0, max(s.end for s in machine.segtab.segs)):
-        if not value:
-            continue
-        if pages.pool.count(start, end, UNINIT):
-            raise InvariantViolation("allocated", f"allocated run at {_fmt(machine, start)} has uninitialized pages")
-        if pages.pool.count(start, end, LAZYINIT):
-            raise InvariantViolation("allocated", f"allocated run at {_fmt(machine, start)} has pages in the lazy pool")
+    bad = machine.allocated.first_where(1, pages.pool, (UNINIT, LAZYINIT))
+    if bad is not None:
+        what = "uninitialized" if pages.pool.get(bad) == UNINIT else "in the lazy pool"
+        raise InvariantViolation("allocated", f"allocated page {_fmt(machine, bad)} is {what}")
     for _, _, _, order, pfn in _blocks(machine):
         if machine.allocated.count(pfn, pfn + (1 << order), 1):
             raise InvariantViolation("allocated", f"free block {_fmt(machine, pfn)} holds allocated pages")

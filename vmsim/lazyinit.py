@@ -44,6 +44,7 @@ class LazyInitThread:
 
     def __init__(self, vm: VmPhys):
         self.vm = vm
+        self._lists = [flind for _, flind in vm.freelists()]
         self.domain = 0
         self._fl = 0
         self._oind = 0
@@ -103,8 +104,7 @@ class LazyInitThread:
 
     def _take_next(self) -> LazyStep | None:
         """Advance the cursor to the next lazy block and take it off its queue."""
-        vm = self.vm
-        lists = vm.freelists()
+        vm, lists = self.vm, self._lists
         while not self.done:
             if self.domain >= vm.ndomains:
                 vm.default_freepool = DEFAULT
@@ -117,7 +117,7 @@ class LazyInitThread:
                 vm.initdone[self.domain] = True
                 self.domain, self._fl, self._oind = self.domain + 1, 0, 0
                 continue
-            taken = vm.lazy_take_block(self.domain, lists[self._fl][1], self._oind)
+            taken = vm.lazy_take_block(self.domain, lists[self._fl], self._oind)
             if taken is None:
                 self._oind += 1
                 if self._oind >= vm.nfreeorder:

@@ -14,17 +14,19 @@ side, and importing vmsim changes nothing global.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from .arch import FREELIST_NAMES, LAZYINIT, POOL_NAMES, Arch, get_arch
 from .errors import InvalidInput
 from .lazyinit import LazyInitThread
-from .page import PageArray
+from .page import UNINIT, PageArray, StrayInit
 from .phys import VmPhys
 from .revisions import Revision, get_revision
 from .seg import build_segments
 from .startup import blacklist_add, vm_page_startup
+from .validate import PADDR_LIMIT, byte_range, flag, integer, items, paddr, show
 
-__all__ = ["Machine", "kernel_free_reserved"]
+__all__ = ["Machine", "FoundRange", "PageView", "kernel_free_reserved"]
 
 
 def kernel_free_reserved(vmd_page_count: int, v_page_count: int, page_size: int = 4096) -> int:
@@ -70,36 +72,37 @@ class Machine:
         debug: bool = False,
         phys_class: type[VmPhys] = VmPhys,
     ):
+        op = "vm_page_startup"
         self.arch = get_arch(arch)
         self.revision = get_revision(revision)
-        if not isinstance(lazy, bool):
-            raise InvalidInput("vm_page_startup", f"lazy must be true or false, not {lazy!r}")
-        if free_reserved is not None and not (isinstance(free_reserved, int) and free_reserved >= 0):
-            raise InvalidInput("vm_page_startup", f"free_reserved {free_reserved!r} must be a non-negative integer")
-        self.lazy = lazy
-        self.debug = debug
-        seg_ranges = [list(r) for r in seg_ranges]
-        domains = None if domains is None else [list(d) for d in domains]
-        self.segtab = build_segments(self.arch, seg_ranges, domains)
-        self.phys_avail = self._phys_avail(phys_avail, domains)
+        self.lazy = flag(op, "lazy", lazy)
+        self.debug = flag("Machine", "debug", debug)
+        if free_reserved is not None:
+            integer(op, "free_reserved", free_reserved)
         if not (isinstance(phys_class, type) and issubclass(phys_class, VmPhys)):
-            raise InvalidInput("Machine", f"phys_class {phys_class!r} is not a VmPhys subclass")
+            raise InvalidInput("Machine", f"phys_class {show(phys_class)} is not a VmPhys subclass")
+        blacklist = [paddr("vm_page_blacklist_add", "blacklist address", pa)
+                     for pa in items("vm_page_blacklist_add", "blacklist", blacklist)]
+        #: ``vm_phys_segs[]`` and ``vm_freelist_to_flind[]`` after ``vm_phys_init()``
+        #: (:class:`vmsim.seg.SegmentTable`, page frame numbers); read it, never change it.
+        self.segtab = build_segments(self.arch, seg_ranges, domains)
+        #: The ``phys_avail[]`` pairs as page frame numbers, split at domain boundaries.
+        self.phys_avail = self._phys_avail(phys_avail)
         self.vm = phys_class(self.arch, self.segtab, self.revision)
         self.allocated = PageArray(0)
         self.nallocated = 0
         #: ``vm.page_blacklist``: pages taken off the free lists as bad.
         self.blacklisted: list[int] = []
+        #: The ``vmlazyinit`` thread (:class:`vmsim.lazyinit.LazyInitThread`):
+        #: ``done``, and ``history``, one :class:`~vmsim.lazyinit.LazyStep` per block.
         self.thread = LazyInitThread(self.vm)
-        blacklist = list(blacklist)
-        for pa in blacklist:
-            if not (isinstance(pa, int) and pa >= 0):
-                raise InvalidInput("vm_page_blacklist_add", f"address {pa!r} is not a non-negative integer")
-        vm_page_startup(self.vm, self.phys_avail, lazy)
-        #: page_inits after vm_page_startup's loop, before the blacklist.
-        self.boot_page_inits = self.vm.pages.page_inits
+        vm_page_startup(self.vm, self.phys_avail, self.lazy)
         page_counts = list(self.vm.fq.free_count)  # vmd_page_count of each domain
+        # vm_page_startup() ends with vm_page_blacklist_check(), before any
+        # allocation: its drains belong to the boot's work.
         for pa in blacklist:
             self._blacklist(pa >> self.arch.page_shift)
+        self._startup_page_inits = self.vm.pages.page_inits
         # SI_SUB_KTHREAD_PAGE sets the thresholds before SI_SUB_SMP starts the
         # lazy-init thread; the boot-time blacklist ran with them at zero.
         for dom in range(self.vm.ndomains):
@@ -108,18 +111,12 @@ class Machine:
         self._checkpoint()
 
     # -- construction helpers -----------------------------------------------------
-    def _phys_avail(self, ranges: Iterable, domains) -> list[tuple[int, int]]:
+    def _phys_avail(self, ranges: Iterable) -> list[tuple[int, int]]:
         """Validate ``phys_avail`` and split it at domain boundaries (``vm_phys_early_startup``)."""
         op, shift = "phys_avail", self.arch.page_shift
         out = []
-        for r in ranges:
-            if not (isinstance(r, (list, tuple)) and len(r) == 2 and all(isinstance(x, int) for x in r)):
-                raise InvalidInput(op, f"entry {r!r} is not a [start, end) pair of integers")
-            start, end = r
-            if (start | end) & (self.arch.page_size - 1):
-                raise InvalidInput(op, f"[{start:#x}, {end:#x}) is not page aligned")
-            if not 0 <= start < end:
-                raise InvalidInput(op, f"[{start:#x}, {end:#x}) is empty or negative")
+        for r in items(op, "phys_avail", ranges):
+            start, end = byte_range(op, "phys_avail", r, self.arch.page_size)
             if out and start < out[-1][1] << shift:
                 raise InvalidInput(op, f"entries must ascend without overlap; [{start:#x}, {end:#x}) does not")
             out.append((start >> shift, end >> shift))
@@ -127,8 +124,8 @@ class Machine:
             covered = sum(max(0, min(end, s.end) - max(start, s.start)) for s in self.segtab.segs)
             if covered != end - start:
                 raise InvalidInput(op, f"[{start << shift:#x}, {end << shift:#x}) is not inside the segments")
-        if domains is not None and self.segtab.ndomains > 1:
-            cuts = sorted({x >> shift for d in domains for x in d[:2]})
+        if self.segtab.affinity is not None:
+            cuts = sorted({x for d in self.segtab.affinity for x in d[:2]})
             split = []
             for start, end in out:
                 inner = [c for c in cuts if start < c < end]
@@ -145,11 +142,11 @@ class Machine:
     def _pool(self, op: str, pool) -> int:
         if isinstance(pool, str):
             if pool not in POOL_NAMES:
-                raise InvalidInput(op, f"unknown pool {pool!r}; pools are {list(POOL_NAMES)}")
+                raise InvalidInput(op, f"unknown pool {show(pool)}; pools are {list(POOL_NAMES)}")
             return POOL_NAMES.index(pool)
         if isinstance(pool, int) and not isinstance(pool, bool):
             return pool
-        raise InvalidInput(op, f"unknown pool {pool!r}")
+        raise InvalidInput(op, f"unknown pool {show(pool)}; pools are {list(POOL_NAMES)}")
 
     def _freelist(self, op: str, freelist) -> int:
         if isinstance(freelist, str):
@@ -157,20 +154,15 @@ class Machine:
                 known = list(self.arch.freelists)
                 if freelist in FREELIST_NAMES:
                     raise InvalidInput(op, f"{self.arch.name} has no {freelist} free list; it has {known}")
-                raise InvalidInput(op, f"unknown free list {freelist!r}; {self.arch.name} has {known}")
+                raise InvalidInput(op, f"unknown free list {show(freelist)}; {self.arch.name} has {known}")
             return self.arch.freelist_index(freelist)
         if isinstance(freelist, int) and not isinstance(freelist, bool):
             return freelist
-        raise InvalidInput(op, f"unknown free list {freelist!r}")
-
-    def _int(self, op: str, name: str, value, minimum: int = 0) -> int:
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise InvalidInput(op, f"{name} {value!r} must be an integer >= {minimum}")
-        return value
+        raise InvalidInput(op, f"unknown free list {show(freelist)}; {self.arch.name} has {list(self.arch.freelists)}")
 
     def _page(self, op: str, pa) -> int:
         """Validate a page address; return its pfn."""
-        pa = self._int(op, "address", pa)
+        pa = paddr(op, "address", pa)
         if pa & (self.arch.page_size - 1):
             raise InvalidInput(op, f"pa {pa:#x} is not page aligned (PAGE_SIZE is {self.arch.page_size:#x})")
         pfn = pa >> self.arch.page_shift
@@ -214,25 +206,36 @@ class Machine:
 
     def alloc_contig(self, domain: int, npages: int, low: int = 0, high: int | None = None,
                      alignment: int | None = None, boundary: int = 0) -> int | None:
-        """``vm_phys_alloc_contig``: pa of a run of *npages* pages in ``[low, high)``.
+        """``vm_phys_alloc_contig``: pa of a run of *npages* pages in ``[low, high)``, or ``None``.
 
         *alignment* (bytes, a power of two; default ``PAGE_SIZE``) aligns the
         first page; a non-zero *boundary* (a power of two) is a multiple of
-        bytes the run may not cross.
+        bytes the run may not cross.  *high* defaults to the largest
+        ``vm_paddr_t``.  As in the kernel, a request that no run can satisfy
+        (a boundary smaller than the run, ``low >= high``) finds nothing and
+        returns ``None``.
+
+        The seed's 2023 ``vm_phys_find_freelist_contig`` never compares the
+        end of a run longer than the largest block with *high* (kernel notes
+        section 7.4), so with ``revision="seed"`` such a run can end above
+        *high*; the committed revision keeps it below.
         """
         op = "vm_phys_alloc_contig"
-        npages = self._int(op, "npages", npages, 1)
-        low = self._int(op, "low", low)
-        high = (1 << 64) if high is None else self._int(op, "high", high)
-        alignment = self.arch.page_size if alignment is None else alignment
-        boundary = self._int(op, "boundary", boundary)
-        if boundary and boundary < npages << self.arch.page_shift:
-            raise InvalidInput(op, f"boundary {boundary:#x} is smaller than the run of {npages} pages")
+        npages = integer(op, "npages", npages, 1)
+        low, high = self._bounds(op, low, high)
+        alignment = self.arch.page_size if alignment is None else integer(op, "alignment", alignment, 1)
+        boundary = integer(op, "boundary", boundary)
         m = self.vm.alloc_contig(domain, npages, low, high, alignment, boundary)
         if m is not None:
             self._mark(m, npages, 1)
         self._checkpoint()
         return None if m is None else self._pa(m)
+
+    def _bounds(self, op: str, low, high) -> tuple[int, int]:
+        """``low`` and ``high`` as ``vm_paddr_t`` values; ``high=None`` is the largest one."""
+        low = paddr(op, "low", low)
+        high = PADDR_LIMIT - 1 if high is None else paddr(op, "high", high)
+        return low, high
 
     # -- freeing ---------------------------------------------------------------------
     def _require_allocated(self, op: str, pfn: int, n: int) -> None:
@@ -268,7 +271,7 @@ class Machine:
         """``vm_phys_free_contig``: free the allocated run of *npages* pages at *pa*."""
         op = "vm_phys_free_contig"
         pfn = self._page(op, pa)
-        npages = self._int(op, "npages", npages, 1)
+        npages = integer(op, "npages", npages, 1)
         self._require_allocated(op, pfn, npages)
         self.vm.free_contig(pfn, npages)
         self._mark(pfn, npages, 0)
@@ -293,23 +296,31 @@ class Machine:
 
     def blacklist_add(self, pa: int) -> bool:
         """``vm_page_blacklist_add``: blacklist the page at *pa* (truncated to its page)."""
-        pa = self._int("vm_page_blacklist_add", "address", pa)
+        pa = paddr("vm_page_blacklist_add", "address", pa)
         found = self._blacklist(pa >> self.arch.page_shift)
         self._checkpoint()
         return found
 
     def find_range(self, domain: int, npages: int, low: int = 0, high: int | None = None,
-                   segind: int = 0) -> tuple[int, int] | None:
-        """``vm_phys_find_range``: ``(start, end)`` bytes of the first fitting segment, or ``None``."""
+                   segind: int = 0) -> FoundRange | None:
+        """``vm_phys_find_range``: the clipped range of the first segment that qualifies, or ``None``.
+
+        Returns a :class:`FoundRange` ``(start, end)`` in bytes and drains the
+        domain's lazy pool first.  The kernel tests the room in a segment with
+        unsigned ``vm_paddr_t`` arithmetic: when *low* lies above a segment of
+        the domain that the search passes, the difference wraps around, that
+        segment qualifies with ``start > end`` (:attr:`FoundRange.inverted`)
+        and the domain is drained all the same.  Kernel callers start the
+        search at the segment holding *low*, where this cannot happen.
+        """
         op = "vm_phys_find_range"
-        low = self._int(op, "low", low)
-        high = (1 << 64) if high is None else self._int(op, "high", high)
-        segind = self._int(op, "segind", segind)
+        low, high = self._bounds(op, low, high)
+        segind = integer(op, "segind", segind)
         r = self.vm.find_range(domain, npages, low, high, segind)
         self._checkpoint()
-        return None if r is None else (r[1], r[2])
+        return None if r is None else FoundRange(r[1], r[2])
 
-    def scan_range(self, domain: int, npages: int, low: int = 0, high: int | None = None) -> tuple[int, int] | None:
+    def scan_range(self, domain: int, npages: int, low: int = 0, high: int | None = None) -> FoundRange | None:
         """``vm_phys_find_range`` followed by the caller's scan of every page structure.
 
         Models what ``vm_page_scan_contig()`` needs: after ``find_range`` has
@@ -340,7 +351,7 @@ class Machine:
 
     def lazy_step(self, max_blocks: int = 1) -> int:
         """Let the ``vmlazyinit`` thread initialize up to *max_blocks* blocks."""
-        n = self.thread.step(self._int("vmlazyinit", "max_blocks", max_blocks, 1))
+        n = self.thread.step(integer("vmlazyinit", "max_blocks", max_blocks, 1))
         self._checkpoint()
         return n
 
@@ -371,14 +382,23 @@ class Machine:
 
     def uninitialized_free(self) -> int:
         """Free pages whose structure is not initialized yet (the deferred work left)."""
-        from .page import UNINIT
-
         return sum(self.vm.pages.pool.count(a, b, UNINIT) for a, b in self.phys_avail)
 
     @property
     def page_inits(self) -> int:
         """Calls of ``vm_page_init_page`` so far, boot included."""
         return self.vm.pages.page_inits
+
+    @property
+    def startup_page_inits(self) -> int:
+        """Calls of ``vm_page_init_page`` made by ``vm_page_startup()``: the whole boot.
+
+        The boot loop's initializations plus, when the machine was built with
+        a *blacklist*, the drains of ``vm_page_blacklist_check()``, which runs
+        at the end of ``vm_page_startup()`` before anything can allocate.
+        Later operations do not change it (compare :attr:`page_inits`).
+        """
+        return self._startup_page_inits
 
     @property
     def initialized(self) -> int:
@@ -391,6 +411,21 @@ class Machine:
         return POOL_NAMES[self.vm.default_freepool]
 
     @property
+    def ndomains(self) -> int:
+        """``vm_ndomains``: the number of NUMA domains."""
+        return self.vm.ndomains
+
+    @property
+    def initdone(self) -> tuple[bool, ...]:
+        """``initdone[]`` of ``vm_phys_lazy_init_domain()``: which domains' lazy pools are drained."""
+        return tuple(self.vm.initdone)
+
+    @property
+    def free_reserved(self) -> tuple[int, ...]:
+        """``vmd_free_reserved`` of each domain, in pages (it decides whether the lazy thread drops the lock)."""
+        return tuple(self.vm.free_reserved)
+
+    @property
     def total_pages(self) -> int:
         """Pages inside segments (the page structures that matter)."""
         return sum(s.npages for s in self.segtab.segs)
@@ -398,7 +433,97 @@ class Machine:
     def free_pages_count(self, domain: int | None = None) -> int:
         """Pages on the free queues of *domain* (all domains when ``None``)."""
         counts = self.vm.fq.free_count
-        return sum(counts) if domain is None else counts[domain]
+        return sum(counts) if domain is None else counts[integer("free_pages_count", "domain", domain, 0,
+                                                                 self.vm.ndomains - 1)]
+
+    # -- per-page views (model-side reads: they never count as the kernel reading) ------
+    def _span(self, op: str, lo, hi) -> tuple[int, int]:
+        """Byte bounds *lo*, *hi* (``None``: the first segment's start, the last one's end) as pfns."""
+        shift = self.arch.page_shift
+        lo = self.segtab.segs[0].start if lo is None else paddr(op, "lo", lo) >> shift
+        hi = self.segtab.segs[-1].end if hi is None else -(-paddr(op, "hi", hi) >> shift)
+        return lo, max(lo, hi)
+
+    def is_initialized(self, pa: int) -> bool:
+        """Whether ``vm_page_init_page()`` has ever run for the structure of the page at *pa*."""
+        return self.vm.pages.is_init(self._page("is_initialized", pa))
+
+    def initialized_runs(self, lo: int | None = None, hi: int | None = None) -> list[tuple[int, int, str]]:
+        """Runs of initialized structures in ``[lo, hi)`` (bytes): ``(start, end, pool)``, in address order.
+
+        *pool* is the ``pool`` field the structures hold (``"LAZYINIT"``,
+        ``"DEFAULT"`` or ``"DIRECT"``); pages whose structure was never
+        initialized are left out.
+        """
+        lo, hi = self._span("initialized_runs", lo, hi)
+        shift = self.arch.page_shift
+        return [(a << shift, b << shift, POOL_NAMES[v]) for a, b, v in self.vm.pages.pool.runs(lo, hi)
+                if v != UNINIT]
+
+    def count_uninitialized(self, lo: int | None = None, hi: int | None = None) -> int:
+        """How many page structures in ``[lo, hi)`` (bytes) inside segments were never initialized."""
+        lo, hi = self._span("count_uninitialized", lo, hi)
+        return sum(self.vm.pages.pool.count(max(lo, s.start), min(hi, s.end), UNINIT)
+                   for s in self.segtab.segs if s.start < hi and lo < s.end)
+
+    @property
+    def stray_inits(self) -> tuple[StrayInit, ...]:
+        """``vm_page_init_page()`` calls on entries outside every segment, in order (see :class:`StrayInit`)."""
+        return tuple(self.vm.pages.stray)
+
+    def free_block(self, pa: int) -> tuple[int, int, str] | None:
+        """The free block holding the page at *pa*: ``(head pa, order, pool)``, or ``None``."""
+        pfn = self._page("free_block", pa)
+        found = self.vm.free_block_containing(pfn)
+        if found is None:
+            return None
+        head, order = found
+        return self._pa(head), order, POOL_NAMES[self.vm.pages.pool.get(head)]
+
+    def page(self, pa: int) -> PageView:
+        """What the model knows of the page at *pa* (see :class:`PageView`)."""
+        pfn = self._page("page", pa)
+        pages = self.vm.pages
+        segind = self.segtab.find(pfn)
+        value = pages.pool.get(pfn)
+        block = self.free_block(self._pa(pfn))
+        return PageView(
+            pa=self._pa(pfn), segind=segind, domain=self.segtab.segs[segind].domain,
+            initialized=value != UNINIT, pool=None if value == UNINIT else POOL_NAMES[value],
+            order=pages.order.get(pfn), free_block=block, allocated=bool(self.allocated.get(pfn)),
+            blacklisted=self._pa(pfn) in self.blacklisted)
+
+    def queue(self, domain: int, freelist, pool, order: int) -> list[int]:
+        """Head addresses of one free queue, first in the list first (``TAILQ_FOREACH`` order).
+
+        *freelist* is a ``VM_FREELIST_*`` name (an absent list shows the
+        queue of the index it aliases), *pool* a pool name.
+        """
+        op = "queue"
+        self.vm._check_domain(op, domain)
+        freelist = self._freelist(op, freelist)
+        if not 0 <= freelist < self.arch.nfreelist or self.segtab.freelist_to_flind[freelist] < 0:
+            raise InvalidInput(op, f"free list {show(freelist)} has no queues on this machine")
+        flind = self.segtab.freelist_to_flind[freelist]
+        pool = self._pool(op, pool)
+        if not 0 <= pool < len(POOL_NAMES):
+            raise InvalidInput(op, f"pool {show(pool)} is out of range")
+        self.vm._check_order(op, order)
+        return [self._pa(pfn) for pfn in self.vm.fq.blocks(domain, flind, pool, order)]
+
+    def free_contig_plan(self, pa: int, npages: int) -> list[tuple[str, int, int]]:
+        """What ``vm_phys_free_contig(pa, npages)`` would call, without calling it.
+
+        One ``(kind, pa, size)`` per call: ``("enqueue", pa, npages)`` for the
+        middle (``vm_phys_enqueue_contig``), ``("free", pa, order)`` for an end
+        held back and freed last (``vm_phys_free_pages``).  Shows the 2023
+        variant's arithmetic on runs it mishandles, which :meth:`free_contig`
+        refuses.
+        """
+        op = "vm_phys_free_contig"
+        pfn = self._page(op, pa)
+        npages = integer(op, "npages", npages, 1)
+        return [(kind, self._pa(p), size) for kind, p, size in self.vm.free_contig_plan(pfn, npages)]
 
     def dump(self) -> dict:
         """The replay format's STATE object for this moment."""
@@ -411,6 +536,38 @@ class Machine:
         from .invariants import check
 
         check(self)
+
+
+class FoundRange(NamedTuple):
+    """What :meth:`Machine.find_range` returns: the clipped segment's byte bounds ``(start, end)``."""
+
+    start: int
+    end: int
+
+    @property
+    def inverted(self) -> bool:
+        """The kernel's unsigned arithmetic let a segment below ``low`` qualify: ``start > end``."""
+        return self.start > self.end
+
+
+class PageView(NamedTuple):
+    """One page as :meth:`Machine.page` sees it, from the model's side (no field read is checked).
+
+    ``order`` is the ``order`` field of a free block head (``None`` when the
+    page is not one, i.e. ``VM_NFREEORDER``); ``pool`` the ``pool`` field, or
+    ``None`` when the structure was never initialized; ``free_block`` the
+    free block holding the page, as :meth:`Machine.free_block` gives it.
+    """
+
+    pa: int
+    segind: int
+    domain: int
+    initialized: bool
+    pool: str | None
+    order: int | None
+    free_block: tuple[int, int, str] | None
+    allocated: bool
+    blacklisted: bool
 
 
 class Recording:

@@ -22,9 +22,9 @@ time -- is what ``tests/test_page.py`` compares them against.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import groupby
 
 from .errors import InvariantViolation, UninitializedPageRead
 
@@ -37,6 +37,8 @@ _SHIFT = 12
 _SIZE = 1 << _SHIFT
 _MASK = _SIZE - 1
 _SPARSE_MAX = 64
+#: A maximal run of one byte value: the C-speed way to split a bytearray into runs.
+_RUN = re.compile(rb"(.)\1*", re.S)
 
 
 class _Sparse:
@@ -107,6 +109,20 @@ class PageArray:
             self._fill_chunk(s, i & _MASK, (i & _MASK) + 1, value)
         return old
 
+    def set_each(self, indices: range, value: int) -> int:
+        """:meth:`set` for each of *indices*; return how many of them held the default before."""
+        chunks, d = self._chunks, self.default
+        prev = 0
+        for i in indices:
+            s = i >> _SHIFT
+            if s in chunks:
+                prev += self.set(i, value) == d
+            else:
+                if value != d:
+                    chunks[s] = _Sparse(d, {i & _MASK: value})
+                prev += 1
+        return prev
+
     def fill(self, lo: int, hi: int, value: int) -> int:
         """Store *value* at every index of ``[lo, hi)``.
 
@@ -127,6 +143,19 @@ class PageArray:
         else:
             self._chunks[s] = c
 
+    def _settle(self, s: int, ba: bytearray) -> None:
+        """Store a written bytearray superchunk, folded back to one integer when it became uniform.
+
+        Without the fold, a drained machine would keep a 4 KiB array for
+        every superchunk it ever initialized, although each now holds one
+        value (a lazy 4 TiB boot and its drain would need over 1 GB).
+        """
+        first = ba[0]
+        if ba[-1] == first and ba.count(first) == _SIZE:
+            self._store(s, first)
+        else:
+            self._store(s, ba)
+
     def _fill_chunk(self, s: int, a: int, b: int, v: int) -> int:
         d = self.default
         c = self._chunks.get(s, d)
@@ -144,6 +173,8 @@ class PageArray:
                     self._store(s, ba)
         elif type(c) is bytearray:
             c[a:b] = bytes((v,)) * n
+            if c[0] == v == c[-1]:
+                self._settle(s, c)  # type: ignore[arg-type]
         else:
             self._fill_sparse(s, c, a, b, v)  # type: ignore[arg-type]
         return prev
@@ -160,7 +191,7 @@ class PageArray:
             for off, val in diff.items():
                 ba[off] = val
             ba[a:b] = bytes((v,)) * (b - a)
-            self._store(s, ba)
+            self._settle(s, ba)
         else:
             for off in range(a, b):
                 diff[off] = v
@@ -168,6 +199,42 @@ class PageArray:
     def touched_chunks(self) -> int:
         """How many superchunks hold anything but the default (for benchmarks)."""
         return len(self._chunks)
+
+    def first_where(self, value: int, other: PageArray, other_values) -> int | None:
+        """The first index where this array holds *value* and *other* one of *other_values*.
+
+        Costs time in proportion to the superchunks this array has written
+        (*value* must not be its default), never to the index span: a
+        superchunk where either side holds one value everywhere is decided
+        at once, any other is compared as two 4096-bit masks.
+        """
+        if value == self.default:
+            raise ValueError("first_where needs a value other than the default")
+        mine = bytes(int(v == value) for v in range(256))
+        theirs = bytes(int(v in other_values) for v in range(256))
+        for s in sorted(self._chunks):
+            c, o = self._chunks[s], other._chunks.get(s, other.default)
+            if type(o) is int and o not in other_values:
+                continue
+            if type(c) is int and c != value:
+                continue
+            hits = (int.from_bytes(self._mask(c, mine), "little")
+                    & int.from_bytes(other._mask(o, theirs), "little"))
+            if hits:
+                return (s << _SHIFT) + (((hits & -hits).bit_length() - 1) >> 3)
+        return None
+
+    @staticmethod
+    def _mask(c: object, table: bytes) -> bytes:
+        """Superchunk *c* as 4096 bytes passed through *table* (1 where it holds a wanted value)."""
+        if type(c) is int:
+            return table[c:c + 1] * _SIZE  # type: ignore[index]
+        if type(c) is bytearray:
+            return c.translate(table)  # type: ignore[attr-defined]
+        out = bytearray(table[c.base:c.base + 1]) * _SIZE  # type: ignore[attr-defined]
+        for off, val in c.diff.items():  # type: ignore[attr-defined]
+            out[off] = table[val]
+        return bytes(out)
 
 
 def _pieces(lo: int, hi: int) -> Iterator[tuple[int, int, int]]:
@@ -196,11 +263,8 @@ def _chunk_runs(c: object, a: int, b: int) -> Iterator[tuple[int, int, int]]:
         yield a, b, c  # type: ignore[misc]
         return
     if type(c) is bytearray:
-        start = a
-        for val, group in groupby(c[a:b]):  # type: ignore[index]
-            end = start + sum(1 for _ in group)
-            yield start, end, val
-            start = end
+        for run in _RUN.finditer(c, a, b):  # type: ignore[call-overload]
+            yield run.start(), run.end(), c[run.start()]  # type: ignore[index]
         return
     base = c.base  # type: ignore[attr-defined]
     pos = a
@@ -282,6 +346,11 @@ class Pages:
         if self.bogus:
             self.bogus.pop(pfn, None)
 
+    def init_heads(self, pfns: range, pool: int) -> None:
+        """:meth:`init_canonical` for each of *pfns* (canonical identities, none a free head)."""
+        self.page_inits += len(pfns)
+        self.initialized += self.pool.set_each(pfns, pool)
+
     def init_range(self, lo: int, hi: int, segind: int, pool: int) -> None:
         """``vm_page_init_page`` for every page of ``[lo, hi)`` (one segment), ascending.
 
@@ -295,6 +364,20 @@ class Pages:
         self.initialized += self.pool.fill(lo, hi, pool)
         if self.bogus:
             for pfn in [p for p in self.bogus if lo <= p < hi]:
+                del self.bogus[pfn]
+
+    def init_lazy_tail(self, head: int, n: int, pool: int) -> None:
+        """``vm_phys_set_pool``'s lazy branch: *head* takes *pool*, pages ``head + 1 .. head + n - 1`` are initialized.
+
+        One slice assignment over the whole block (the head was initialized
+        already, so it adds nothing to :attr:`initialized`) instead of a
+        write of the head followed by :meth:`init_range` of the rest; both
+        give the same array (``tests/test_page.py``).
+        """
+        self.page_inits += n - 1
+        self.initialized += self.pool.fill(head, head + n, pool)
+        if self.bogus:
+            for pfn in [p for p in self.bogus if head < p < head + n]:
                 del self.bogus[pfn]
 
     def init_index(self, index: int, pa_pfn: int, segind: int, pool: int) -> None:

@@ -3,7 +3,14 @@
 The format is fixed (``README.md`` documents it) so that scenarios written
 elsewhere can be replayed and their results compared.  A scenario names a
 layout and a list of operations; the result holds one entry per operation
-and the final state (:func:`vmsim.dump.state`).
+and the final state (:func:`vmsim.dump.state`), plus ``notes`` when an
+operation did something a reader should know about (an inverted range from
+``find_range``).
+
+Every scenario is checked strictly, because a typo must not pass for a
+result: unknown keys and op fields, duplicate JSON keys, integers too wide
+for 64 bits and values of the wrong type are refused with a
+:class:`~vmsim.errors.ScenarioError` that names them.
 """
 
 from __future__ import annotations
@@ -13,80 +20,102 @@ from collections.abc import Callable
 
 from .errors import ScenarioError, VmsimError
 from .machine import Machine
+from .validate import show
 
-__all__ = ["run_scenario", "load_scenario", "SCENARIO_KEYS", "OPS"]
+__all__ = ["run_scenario", "load_scenario", "parse_scenario", "SCENARIO_KEYS", "OPS", "OP_FIELDS"]
 
 SCENARIO_KEYS = {"arch", "lazy", "seg_ranges", "domains", "phys_avail", "ops", "revision", "blacklist", "comment"}
+#: The largest number of decimal digits a 64-bit value needs.
+_MAX_DIGITS = 20
 
 
-def _need(op: dict, index: int, field: str):
-    if field not in op:
-        raise ScenarioError("replay", f"op {index} ({op.get('op')}) lacks the field {field!r}")
-    return op[field]
+def _alloc_pages(m: Machine, op: dict):
+    return m.alloc_pages(op["domain"], op["pool"], op["order"])
 
 
-def _alloc_pages(m: Machine, op: dict, i: int):
-    return m.alloc_pages(_need(op, i, "domain"), _need(op, i, "pool"), _need(op, i, "order"))
+def _alloc_freelist_pages(m: Machine, op: dict):
+    return m.alloc_freelist_pages(op["domain"], op["freelist"], op["pool"], op["order"])
 
 
-def _alloc_freelist_pages(m: Machine, op: dict, i: int):
-    return m.alloc_freelist_pages(
-        _need(op, i, "domain"), _need(op, i, "freelist"), _need(op, i, "pool"), _need(op, i, "order")
-    )
+def _alloc_npages(m: Machine, op: dict):
+    return m.alloc_npages(op["domain"], op["pool"], op["npages"])
 
 
-def _alloc_npages(m: Machine, op: dict, i: int):
-    return m.alloc_npages(_need(op, i, "domain"), _need(op, i, "pool"), _need(op, i, "npages"))
+def _free_pages(m: Machine, op: dict):
+    m.free_pages(op["pa"], op["order"])
 
 
-def _free_pages(m: Machine, op: dict, i: int):
-    m.free_pages(_need(op, i, "pa"), _need(op, i, "order"))
+def _free_contig(m: Machine, op: dict):
+    m.free_contig(op["pa"], op["npages"])
 
 
-def _free_contig(m: Machine, op: dict, i: int):
-    m.free_contig(_need(op, i, "pa"), _need(op, i, "npages"))
+def _alloc_contig(m: Machine, op: dict):
+    return m.alloc_contig(op["domain"], op["npages"], op["low"], op["high"],
+                          op.get("alignment", m.arch.page_size), op.get("boundary", 0))
 
 
-def _alloc_contig(m: Machine, op: dict, i: int):
-    return m.alloc_contig(
-        _need(op, i, "domain"),
-        _need(op, i, "npages"),
-        _need(op, i, "low"),
-        _need(op, i, "high"),
-        op.get("alignment", m.arch.page_size),
-        op.get("boundary", 0),
-    )
+def _unfree_page(m: Machine, op: dict):
+    return m.unfree_page(op["pa"])
 
 
-def _unfree_page(m: Machine, op: dict, i: int):
-    return m.unfree_page(_need(op, i, "pa"))
+def _find_range(m: Machine, op: dict):
+    r = m.find_range(op["domain"], op["npages"], op["low"], op["high"])
+    return None if r is None else [r.start, r.end]
 
 
-def _find_range(m: Machine, op: dict, i: int):
-    r = m.find_range(_need(op, i, "domain"), _need(op, i, "npages"), _need(op, i, "low"), _need(op, i, "high"))
-    return None if r is None else list(r)
-
-
-def _lazy_init(m: Machine, op: dict, i: int):
+def _lazy_init(m: Machine, op: dict):
     m.lazy_init()
 
 
-def _dump(m: Machine, op: dict, i: int):
+def _dump(m: Machine, op: dict):
     return m.dump()
 
 
-OPS: dict[str, Callable[[Machine, dict, int], object]] = {
-    "alloc_pages": _alloc_pages,
-    "alloc_freelist_pages": _alloc_freelist_pages,
-    "alloc_npages": _alloc_npages,
-    "free_pages": _free_pages,
-    "free_contig": _free_contig,
-    "alloc_contig": _alloc_contig,
-    "unfree_page": _unfree_page,
-    "find_range": _find_range,
-    "lazy_init": _lazy_init,
-    "dump": _dump,
+#: Each operation: the function that runs it, its required fields, its optional fields.
+OPS: dict[str, tuple[Callable[[Machine, dict], object], tuple[str, ...], tuple[str, ...]]] = {
+    "alloc_pages": (_alloc_pages, ("domain", "pool", "order"), ()),
+    "alloc_freelist_pages": (_alloc_freelist_pages, ("domain", "freelist", "pool", "order"), ()),
+    "alloc_npages": (_alloc_npages, ("domain", "pool", "npages"), ()),
+    "free_pages": (_free_pages, ("pa", "order"), ()),
+    "free_contig": (_free_contig, ("pa", "npages"), ()),
+    "alloc_contig": (_alloc_contig, ("domain", "npages", "low", "high"), ("alignment", "boundary")),
+    "unfree_page": (_unfree_page, ("pa",), ()),
+    "find_range": (_find_range, ("domain", "npages", "low", "high"), ()),
+    "lazy_init": (_lazy_init, (), ()),
+    "dump": (_dump, (), ()),
 }
+#: Every field an op may carry: ``op``, ``comment`` and its own.
+OP_FIELDS = {name: {"op", "comment", *required, *optional} for name, (_, required, optional) in OPS.items()}
+
+
+def _op_name(i: int, op) -> str:
+    """Check op *i*'s shape and fields; return its name."""
+    if not isinstance(op, dict):
+        raise ScenarioError("replay", f"op {i} must be a JSON object, not {show(op)}")
+    name = op.get("op")
+    if not isinstance(name, str) or name not in OPS:
+        raise ScenarioError("replay", f"op {i}: unknown operation {show(name)}; known: {sorted(OPS)}")
+    _, required, _ = OPS[name]
+    missing = [f for f in required if f not in op]
+    if missing:
+        raise ScenarioError("replay", f"op {i} ({name}) lacks the field {missing[0]!r}")
+    unknown = sorted(set(op) - OP_FIELDS[name])
+    if unknown:
+        raise ScenarioError("replay", f"op {i} ({name}) has unknown fields {unknown}; "
+                                      f"{name} takes {sorted(OP_FIELDS[name] - {'op', 'comment'})}")
+    return name
+
+
+def _typed(scenario: dict, key: str, kind: type, what: str, default=None, nullable: bool = False):
+    """The value of *key*, which must be of *kind* (``null`` only where *nullable*); *default* when absent."""
+    if key not in scenario:
+        return default
+    value = scenario[key]
+    if value is None and nullable:
+        return None
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ScenarioError("replay", f"{key!r} must be {what}, not {show(value)}")
+    return value
 
 
 def machine_from_scenario(scenario: dict, debug: bool = False) -> Machine:
@@ -95,59 +124,97 @@ def machine_from_scenario(scenario: dict, debug: bool = False) -> Machine:
         raise ScenarioError("replay", "a scenario must be a JSON object")
     unknown = set(scenario) - SCENARIO_KEYS
     if unknown:
-        raise ScenarioError("replay", f"unknown scenario keys {sorted(unknown)}")
+        raise ScenarioError("replay", f"unknown scenario keys {sorted(unknown)}; known: {sorted(SCENARIO_KEYS)}")
     for key in ("seg_ranges", "phys_avail"):
         if not isinstance(scenario.get(key), list):
             raise ScenarioError("replay", f"the scenario needs {key!r} as a list of [start, end] pairs")
-    domains = scenario.get("domains")
-    if domains is not None and not isinstance(domains, list):
-        raise ScenarioError("replay", "'domains' must be a list of [start, end, domain] triples")
-    blacklist = scenario.get("blacklist", [])
-    if not isinstance(blacklist, list):
-        raise ScenarioError("replay", "'blacklist' must be a list of physical addresses")
-    return Machine(
-        scenario["seg_ranges"],
-        scenario["phys_avail"],
-        arch=scenario.get("arch", "amd64"),
-        domains=domains,
-        lazy=scenario.get("lazy", True),
-        revision=scenario.get("revision", "seed"),
-        blacklist=blacklist,
-        debug=debug,
-    )
+    domains = _typed(scenario, "domains", list, "a list of [start, end, domain] triples", nullable=True)
+    blacklist = _typed(scenario, "blacklist", list, "a list of physical addresses", [])
+    _typed(scenario, "comment", str, "text")
+    try:
+        return Machine(
+            scenario["seg_ranges"],
+            scenario["phys_avail"],
+            arch=_typed(scenario, "arch", str, "an architecture name", "amd64"),
+            domains=domains,
+            lazy=_typed(scenario, "lazy", bool, "true or false", True),
+            revision=_typed(scenario, "revision", str, "a revision name", "seed"),
+            blacklist=blacklist,
+            debug=debug,
+        )
+    except VmsimError as e:
+        e.add_note("while booting the scenario's machine")
+        raise
 
 
 def run_scenario(scenario: dict, debug: bool = False) -> dict:
-    """Replay *scenario*; return ``{"results": [...], "final": STATE}``.
+    """Replay *scenario*; return ``{"results": [...], "final": STATE}`` (and ``"notes"``, if any).
 
     Errors name the operation's index.  With *debug*, every invariant is
-    checked after each operation.
+    checked after each operation.  A note is ``{"op": index, "note": text}``.
     """
     machine = machine_from_scenario(scenario, debug)
     ops = scenario.get("ops", [])
     if not isinstance(ops, list):
         raise ScenarioError("replay", "'ops' must be a list")
-    results = []
-    for i, op in enumerate(ops):
-        if not isinstance(op, dict) or op.get("op") not in OPS:
-            name = op.get("op") if isinstance(op, dict) else op
-            raise ScenarioError("replay", f"op {i}: unknown operation {name!r}; known: {sorted(OPS)}")
+    names = [_op_name(i, op) for i, op in enumerate(ops)]
+    results, notes = [], []
+    for i, (name, op) in enumerate(zip(names, ops)):
         try:
-            results.append(OPS[op["op"]](machine, op, i))
+            result = OPS[name][0](machine, op)
         except VmsimError as e:
-            e.add_note(f"while replaying op {i} ({op['op']})")
+            e.add_note(f"while replaying op {i} ({name})")
             raise
-    return {"results": results, "final": machine.dump()}
+        if name == "find_range" and result is not None and result[0] > result[1]:
+            notes.append({"op": i, "note": (
+                f"find_range returned an inverted range [{result[0]:#x}, {result[1]:#x}): low lies above "
+                "that segment, the kernel's unsigned room check wrapped around, and the domain was drained")})
+        results.append(result)
+    out = {"results": results, "final": machine.dump()}
+    if notes:
+        out["notes"] = notes
+    return out
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise ScenarioError("replay", f"the key {key!r} appears twice in one JSON object")
+        out[key] = value
+    return out
+
+
+def _int64(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_DIGITS:
+        raise ScenarioError("replay", f"an integer of {len(text.lstrip('-'))} digits does not fit in 64 bits")
+    return int(text)
+
+
+def _no_constant(text: str):
+    raise ScenarioError("replay", f"{text} is not a JSON number")
+
+
+def parse_scenario(text: str, name: str = "the scenario") -> dict:
+    """Parse scenario text strictly: no duplicate keys, no NaN or Infinity, integers of 64 bits at most."""
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_int64, parse_constant=_no_constant)
+    except json.JSONDecodeError as e:
+        raise ScenarioError("replay", f"{name} is not valid JSON: {e}") from None
+    except RecursionError:
+        raise ScenarioError("replay", f"{name} is nested too deeply to be a scenario") from None
 
 
 def load_scenario(path: str) -> dict:
-    """Read a scenario file (``-`` for standard input)."""
+    """Read a scenario file (``-`` for standard input) and parse it with :func:`parse_scenario`."""
     import sys
 
     try:
-        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ScenarioError("replay", f"{path} is not valid JSON: {e}") from None
+        data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
     except OSError as e:
         raise ScenarioError("replay", f"cannot read {path}: {e.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ScenarioError("replay", f"{path} is not UTF-8 text (byte {e.start} cannot be decoded)") from None
+    return parse_scenario(text, path)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from .arch import Arch
 from .errors import InvalidInput
+from .validate import byte_range, integer, items, show
 
 __all__ = ["Segment", "SegmentTable", "build_segments"]
 
@@ -205,16 +206,9 @@ def _coalesce(raw: list[Segment]) -> list[Segment]:
 
 
 def _check_ranges(op: str, arch: Arch, ranges, what: str) -> list[tuple[int, int]]:
-    mask = arch.page_size - 1
     out = []
-    for r in ranges:
-        if not (isinstance(r, (list, tuple)) and len(r) == 2 and all(isinstance(x, int) for x in r)):
-            raise InvalidInput(op, f"{what} entry {r!r} is not a [start, end) pair of integers")
-        start, end = r
-        if start & mask or end & mask:
-            raise InvalidInput(op, f"{what} [{start:#x}, {end:#x}) is not page aligned")
-        if not 0 <= start < end:
-            raise InvalidInput(op, f"{what} [{start:#x}, {end:#x}) is empty or negative")
+    for r in items(op, f"{what} ranges", ranges):
+        start, end = byte_range(op, what, r, arch.page_size)
         out.append((start >> arch.page_shift, end >> arch.page_shift))
     for (_s1, e1), (s2, _e2) in zip(sorted(out), sorted(out)[1:]):
         if s2 < e1:
@@ -223,20 +217,24 @@ def _check_ranges(op: str, arch: Arch, ranges, what: str) -> list[tuple[int, int
 
 
 def _check_affinity(arch: Arch, domains) -> tuple[list[tuple[int, int, int]] | None, int]:
+    op = "vm_phys_register_domains"
     if domains is None:
         return None, 1
     table = []
-    for entry in domains:
-        if not (isinstance(entry, (list, tuple)) and len(entry) == 3 and all(isinstance(x, int) for x in entry)):
-            raise InvalidInput("vm_phys_register_domains", f"affinity entry {entry!r} is not [start, end, domain]")
-        start, end, dom = entry
-        if not 0 <= dom < arch.maxmemdom:
-            raise InvalidInput("vm_phys_register_domains", f"domain {dom} is not below MAXMEMDOM={arch.maxmemdom}")
-        table.append((start, end, dom))
-    pairs = _check_ranges("vm_phys_register_domains", arch, [(s, e) for s, e, _ in table], "affinity")
-    table = [(s, e, d) for (s, e), (_, _, d) in zip(pairs, table)]
-    if table != sorted(table):
-        raise InvalidInput("vm_phys_register_domains", "affinity entries must be in ascending address order")
+    for entry in items(op, "domains", domains):
+        if isinstance(entry, (list, tuple)) and len(entry) == 3:
+            start, end = byte_range(op, "affinity", entry[:2], arch.page_size)
+            dom = integer(op, "affinity domain", entry[2])
+            if dom >= arch.maxmemdom:
+                raise InvalidInput(op, f"domain {dom} is not below MAXMEMDOM={arch.maxmemdom}")
+        else:
+            raise InvalidInput(op, f"affinity entry {show(entry)} is not [start, end, domain]")
+        table.append((start >> arch.page_shift, end >> arch.page_shift, dom))
+    if not table:
+        raise InvalidInput(op, "domains is empty: give [start, end, domain] entries, or None for one domain")
+    for (_s1, e1, _), (s2, _e2, _) in zip(table, table[1:]):
+        if s2 < e1:
+            raise InvalidInput(op, "affinity entries must be in ascending address order without overlap")
     ndomains = max(d for _, _, d in table) + 1
     if ndomains == 1:
         return None, 1  # vm_phys_register_domains ignores a one-domain table
@@ -251,9 +249,9 @@ def build_segments(arch: Arch, seg_ranges, domains=None) -> SegmentTable:
     ``[start, end, domain]`` triples, or ``None`` for one domain.
     """
     op = "vm_phys_add_seg"
-    if not seg_ranges:
-        raise InvalidInput(op, "no segments: the machine has no memory")
     ranges = _check_ranges(op, arch, seg_ranges, "segment")
+    if not ranges:
+        raise InvalidInput(op, "no segments: the machine has no memory")
     affinity, ndomains = _check_affinity(arch, domains)
     raw: list[Segment] = []
     for start, end in ranges:

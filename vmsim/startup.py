@@ -15,7 +15,7 @@ pages of a segment after the last ``phys_avail`` entry are never initialized.
 from __future__ import annotations
 
 from .arch import DEFAULT, LAZYINIT
-from .errors import InvariantViolation
+from .errors import CorruptionRefused
 from .phys import VmPhys
 
 __all__ = ["vm_page_startup", "lazy_gap_walk", "blacklist_add", "parse_blacklist"]
@@ -116,7 +116,7 @@ def blacklist_add(vm: VmPhys, pfn: int) -> bool:
     domain = vm.segs[segind].domain
     if locked != domain:
         # vm_phys_unfree_page asserts that the segment's domain lock is held.
-        raise InvariantViolation(
+        raise CorruptionRefused(
             "vm_phys_unfree_page",
             f"the free lock of domain {domain} is not held: vm_page_blacklist_add locked domain {locked}, "
             "because vm_phys_domain() treats an affinity entry's end as inclusive",

@@ -108,7 +108,7 @@ class BootExplorer(StaticGrid):
         c = _counters(m)
         caption = _table([
             ("page structures in segments", fmt_int(c["pages"])),
-            ("vm_page_init_page calls at boot", fmt_int(c["boot_page_inits"])),
+            ("vm_page_init_page calls at boot", fmt_int(c["startup_page_inits"])),
             ("  modelled time (" + FIRECRACKER_1G.source + ")", f"{c['boot_ms']:.3g} ms"),
             ("structures initialized", f"{fmt_int(c['initialized'])} ({100 * c['initialized'] / c['pages']:.3g}%)"),
             ("free pages", fmt_int(c["free_pages"])),
@@ -122,8 +122,8 @@ class BootExplorer(StaticGrid):
 def _counters(m) -> dict:
     return {
         "pages": m.total_pages,
-        "boot_page_inits": m.boot_page_inits,
-        "boot_ms": FIRECRACKER_1G.seconds(m.boot_page_inits) * 1e3,
+        "startup_page_inits": m.startup_page_inits,
+        "boot_ms": FIRECRACKER_1G.seconds(m.startup_page_inits) * 1e3,
         "initialized": m.initialized,
         "free_pages": m.free_pages_count(),
         "lazy_pages": m.lazy_pages(),
