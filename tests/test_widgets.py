@@ -137,10 +137,22 @@ def test_boot_explorer_shows_the_machine_of_its_settings():
     assert ex.stale == 2
 
 
+def test_every_combination_the_boot_explorer_offers_builds():
+    # RAM x holes x NUMA domains of chapter 4's explorer, both revisions: no frame may be an error.
+    from vmsim.widgets.boot import DEFAULT_BOOT_RAMS
+
+    for ram in sorted({256 * MiB, 1 << 30, 3 << 30, 4 << 30, 16 << 30, *DEFAULT_BOOT_RAMS[:6]}):
+        for holes in (0, 2, 8):
+            for domains in (1, 2, 4):
+                m = pc(ram, holes=holes, domains=domains).boot()
+                assert m.ndomains == domains and all(m.free_pages_count(d) for d in range(domains))
+                m.check()
+
+
 def test_boot_explorer_explains_impossible_settings():
-    ex = boot_explorer([64 * MiB], domains=(1, 2))
-    ex.domains.value = 2  # 64 MiB cannot be split into GiB-aligned domains
-    assert "error" in ex.state and ex.machine is None
+    ex = boot_explorer([64 * MiB], holes=(0, 600))
+    ex.holes.value = 600  # 600 holes of 64 KiB do not fit in 64 MiB
+    assert "holes do not fit" in ex.state["error"] and ex.machine is None
     assert "cannot be built" in ex.frames[0][0]
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .errors import InvalidInput
 from .machine import Machine
+from .validate import integer
 
 __all__ = ["Layout", "pc", "arm64_vm"]
 
@@ -66,13 +67,50 @@ def _punch(ranges: list[tuple[int, int]], holes: int, hole_size: int) -> list[tu
     return ranges[:i] + pieces + ranges[i + 1:]
 
 
-def _domains(seg_ranges, n: int):
+def _address_at(ranges, amount: int) -> int:
+    """The address below which *ranges* hold *amount* bytes."""
+    for a, b in sorted(ranges):
+        if amount <= b - a:
+            return a + amount
+        amount -= b - a
+    return max(b for _, b in ranges)
+
+
+def _domains(seg_ranges, free, n: int):
+    """An affinity table over *seg_ranges* giving each of *n* domains an equal share of the *free* memory.
+
+    As on a real multi-socket machine, each domain holds about the same
+    amount of memory (the PCI hole stays with the domain around it).  The
+    cuts fall on whole GiB, as firmware tables usually put them, when that
+    leaves memory in every domain, and on 2 MiB (superpage) boundaries on a
+    machine too small for that.
+    """
     if n <= 1:
         return None
-    base, top = min(a for a, _ in seg_ranges) // GiB * GiB, max(b for _, b in seg_ranges)
-    cuts = [base + (top - base) * k // n // GiB * GiB for k in range(n + 1)]
-    cuts[-1] = top
-    return tuple((cuts[k], cuts[k + 1], k) for k in range(n))
+    total = sum(b - a for a, b in free)
+    top = max(b for _, b in seg_ranges)
+    for grain in (GiB, 2 * MiB):
+        cuts = [min(a for a, _ in seg_ranges) // grain * grain]
+        cuts += [_address_at(free, total * k // n) // grain * grain for k in range(1, n)] + [top]
+        if all(any(a < cuts[k + 1] and cuts[k] < b for a, b in free) for k in range(n)):
+            return tuple((cuts[k], cuts[k + 1], k) for k in range(n))
+    raise InvalidInput("layout", f"{n} NUMA domains cannot each get memory of the {total:#x} bytes this machine has")
+
+
+def _check_sizes(ram, kernel, holes, hole_size, domains, room: int) -> None:
+    """The builders' arguments: whole numbers of the right size, the kernel inside the memory before it."""
+    op = "layout"
+    ram = integer(op, "ram", ram)
+    if ram < 64 * MiB or ram % (2 * MiB):
+        raise InvalidInput(op, f"ram {ram:#x} must be a multiple of 2 MiB and at least 64 MiB")
+    kernel = integer(op, "kernel", kernel)
+    if kernel % (4 * KiB) or kernel >= room:
+        raise InvalidInput(op, f"kernel {kernel:#x} must be a multiple of 4 KiB that leaves free memory after it")
+    integer(op, "holes", holes)
+    hole_size = integer(op, "hole_size", hole_size, 4 * KiB)
+    if hole_size % (4 * KiB):
+        raise InvalidInput(op, f"hole_size {hole_size:#x} must be a multiple of 4 KiB")
+    integer(op, "domains", domains, 1, 8)
 
 
 def pc(ram: int, *, kernel: int = 30 * MiB, holes: int = 0, hole_size: int = 64 * KiB,
@@ -85,8 +123,7 @@ def pc(ram: int, *, kernel: int = 30 * MiB, holes: int = 0, hole_size: int = 64 
     above 4 GiB.  *holes* firmware-reserved ranges of *hole_size* bytes split
     the largest range, and *domains* NUMA domains share the memory evenly.
     """
-    if ram < 64 * MiB or ram % (2 * MiB):
-        raise InvalidInput("layout", f"ram {ram:#x} must be a multiple of 2 MiB and at least 64 MiB")
+    _check_sizes(ram, kernel, holes, hole_size, domains, room=min(ram, 3 * GiB) - 2 * MiB)
     kend = 2 * MiB + kernel
     below = min(ram, 3 * GiB)
     free = [(4 * KiB, 636 * KiB), (kend, below)]
@@ -94,15 +131,14 @@ def pc(ram: int, *, kernel: int = 30 * MiB, holes: int = 0, hole_size: int = 64 
         free.append((4 * GiB, 4 * GiB + ram - below))
     free = _punch(free, holes, hole_size)
     segs = [free[0], (2 * MiB, free[1][1])] + free[2:]
-    return Layout(tuple(segs), tuple(free), _domains(segs, domains), arch)
+    return Layout(tuple(segs), tuple(free), _domains(segs, free, domains), arch)
 
 
 def arm64_vm(ram: int, *, kernel: int = 24 * MiB, holes: int = 0, hole_size: int = 64 * KiB,
              domains: int = 1) -> Layout:
     """An arm64 virtual machine: RAM from 1 GiB up, the kernel at its start."""
-    if ram < 64 * MiB or ram % (2 * MiB):
-        raise InvalidInput("layout", f"ram {ram:#x} must be a multiple of 2 MiB and at least 64 MiB")
+    _check_sizes(ram, kernel, holes, hole_size, domains, room=ram)
     base = GiB
     free = _punch([(base + kernel, base + ram)], holes, hole_size)
     segs = [(base, free[0][1])] + free[1:]
-    return Layout(tuple(segs), tuple(free), _domains(segs, domains), "arm64")
+    return Layout(tuple(segs), tuple(free), _domains(segs, free, domains), "arm64")
