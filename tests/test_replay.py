@@ -7,19 +7,35 @@ import sys
 
 import pytest
 
-from vmsim.errors import ScenarioError
+from vmsim.errors import ScenarioError, VmsimError
 from vmsim.replay import run_scenario
+from vmsim.revisions import REVISIONS
 
 SCENARIOS = sorted(p for p in (pathlib.Path(__file__).parent / "scenarios").glob("*.json")
                    if not p.name.endswith(".expected.json"))
 
 
+def outcome(scenario: dict) -> dict:
+    """The replay's result, or the error it ends with (what an expected file records)."""
+    try:
+        return run_scenario(scenario, debug=True)
+    except VmsimError as e:
+        return {"error": {"type": type(e).__name__, "message": str(e)}}
+
+
+def expected_path(path: pathlib.Path, revision: str) -> pathlib.Path:
+    """``NAME.expected.json`` for the scenario's own revision, ``NAME.REVISION.expected.json`` for the others."""
+    own = json.loads(path.read_text()).get("revision", "seed")
+    return path.with_name(f"{path.stem}.expected.json" if revision == own else f"{path.stem}.{revision}.expected.json")
+
+
+@pytest.mark.parametrize("revision", sorted(REVISIONS))
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_scenario_replays_to_its_expected_result(path):
+def test_scenario_replays_to_its_expected_result_in_every_revision(path, revision):
     scenario = json.loads(path.read_text())
     assert scenario["comment"], "every scenario says why its result is what it is"
-    expected = json.loads(path.with_name(path.stem + ".expected.json").read_text())
-    assert run_scenario(scenario, debug=True) == expected
+    expected = json.loads(expected_path(path, revision).read_text())
+    assert outcome(dict(scenario, revision=revision)) == expected
 
 
 def test_state_lists_every_nonempty_queue_sorted_with_heads_in_list_order():

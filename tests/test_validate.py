@@ -133,8 +133,15 @@ def test_an_inverted_range_from_find_range_is_visible():
     out = run_scenario(pc(256 * MiB).scenario([{"op": "find_range", "domain": 0, "npages": 1,
                                                 "low": MiB, "high": 2 * MiB}]))
     assert out["results"] == [[MiB, 636 * 1024]]
-    assert out["notes"][0]["op"] == 0 and "inverted range" in out["notes"][0]["note"]
-    assert "notes" not in run_scenario(pc(256 * MiB).scenario([{"op": "dump"}]))
+    assert [n["op"] for n in out["notes"] if "inverted range" in n["note"]] == [0]
+    assert "notes" not in run_scenario(pc(256 * MiB).scenario([{"op": "dump"}], revision="committed"))
+
+
+def test_the_seeds_writes_past_a_segment_are_noted_in_the_replay():
+    out = run_scenario({"arch": "arm64", "seg_ranges": [[0, 64 * PAGE]], "phys_avail": [[8 * PAGE, 64 * PAGE]]})
+    assert [n["op"] for n in out["notes"]] == ["boot"] and "past the end of the page array" in out["notes"][0]["note"]
+    assert "notes" not in run_scenario({"arch": "arm64", "seg_ranges": [[0, 64 * PAGE]],
+                                        "phys_avail": [[8 * PAGE, 64 * PAGE]], "revision": "committed"})
 
 
 def test_error_messages_never_fail_to_print_a_value():

@@ -24,7 +24,7 @@ class NoSuccessorInit(VmPhys):
     new head's ``phys_addr`` and ``segind``: garbage.
     """
 
-    def enq_chunk(self, fl, pfn, order, ident=None):
+    def enq_chunk(self, fl, pfn, order, ident=None, run_end=None):
         self._add(fl, pfn, order, True)
         return pfn + (1 << order)
 

@@ -17,11 +17,12 @@ Rules, each a function below:
   field marks exactly the queued heads.
 * ``counts``: each domain's free count is the sum of its queues.
 * ``conservation``: in each domain, free + allocated + blacklisted pages
-  equal the ``phys_avail`` pages (a block the lazy-init thread holds off the
+  equal the pages given to the allocator, ``phys_avail`` and those of
+  ``kmem_bootstrap_free`` (a block the lazy-init thread holds off the
   queues counts as free).
 * ``allocated``: allocated pages are initialized, in no free block, and
   never in the lazy pool (they could not be freed).
-* ``lazy-interiors``: inside ``phys_avail`` the only uninitialized
+* ``lazy-interiors``: in the pages given to the allocator the only uninitialized
   structures are interiors of lazy blocks (or of the block the thread holds) -- the fact that lets coalescing
   read a buddy's ``order`` safely (a buddy is aligned to its size, so it is
   never a lazy block's interior).
@@ -125,9 +126,10 @@ def _per_domain(machine: Machine, ranges, count) -> list[int]:
 
 
 def check_conservation(machine: Machine) -> None:
-    """conservation: free + allocated + blacklisted pages equal the phys_avail pages, per domain."""
-    avail = _per_domain(machine, machine.phys_avail, lambda lo, hi: hi - lo)
-    alloc = _per_domain(machine, machine.phys_avail, lambda lo, hi: machine.allocated.count(lo, hi, 1))
+    """conservation: free + allocated + blacklisted pages equal the pages given to the allocator, per domain."""
+    managed = machine.managed
+    avail = _per_domain(machine, managed, lambda lo, hi: hi - lo)
+    alloc = _per_domain(machine, managed, lambda lo, hi: machine.allocated.count(lo, hi, 1))
     black = [0] * machine.vm.ndomains
     for pa in machine.blacklisted:
         black[_domain_of(machine, pa >> machine.arch.page_shift)] += 1
@@ -138,10 +140,10 @@ def check_conservation(machine: Machine) -> None:
             raise InvariantViolation(
                 "conservation",
                 f"domain {dom}: {free} free + {alloc[dom]} allocated + {black[dom]} blacklisted "
-                f"!= {avail[dom]} pages in phys_avail",
+                f"!= {avail[dom]} pages given to the allocator",
             )
     if sum(alloc) != machine.nallocated:
-        raise InvariantViolation("conservation", "allocated pages lie outside phys_avail")
+        raise InvariantViolation("conservation", "allocated pages lie outside what the allocator manages")
 
 
 def check_allocated(machine: Machine) -> None:
@@ -157,9 +159,9 @@ def check_allocated(machine: Machine) -> None:
 
 
 def check_lazy_interiors(machine: Machine) -> None:
-    """lazy-interiors: in phys_avail, only lazy blocks' interiors are uninitialized."""
+    """lazy-interiors: in the pages given to the allocator, only lazy blocks' interiors are uninitialized."""
     pages = machine.vm.pages
-    uninit = sum(pages.pool.count(a, b, UNINIT) for a, b in machine.phys_avail)
+    uninit = sum(pages.pool.count(a, b, UNINIT) for a, b in machine.managed)
     lazy = [(pfn, order) for _, _, pool, order, pfn in _blocks(machine) if pool == LAZYINIT]
     if machine.vm.in_flight is not None:
         lazy.append(machine.vm.in_flight[1:])
@@ -167,7 +169,7 @@ def check_lazy_interiors(machine: Machine) -> None:
     if uninit != lazy_uninit:
         raise InvariantViolation(
             "lazy-interiors",
-            f"{uninit - lazy_uninit} uninitialized page structures in phys_avail are not inside a lazy block",
+            f"{uninit - lazy_uninit} uninitialized page structures the allocator manages are not inside a lazy block",
         )
 
 

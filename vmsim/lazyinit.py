@@ -66,8 +66,11 @@ class LazyInitThread:
         """
         count = 0
         if self.paused is not None and max_blocks > 0:
-            held, self.paused, self.vm.in_flight = self.paused, None, None
-            self._finish(held)
+            held, self.paused = self.paused, None
+            if self.vm.in_flight is not None:
+                self.vm.in_flight = None
+                self._finish(held)
+            # else a drain that waited for this block let the thread finish it already
             count = 1
         while not self.done and count < max_blocks:
             taken = self._take_next()
@@ -87,6 +90,8 @@ class LazyInitThread:
         free-page shortage the lock is never dropped, so the block is finished
         at once.  Returns the block, or ``None`` when the thread has no more work.
         """
+        if self.paused is not None and self.vm.in_flight is None:
+            self.paused = None  # finished already, while a drain waited for it (drain_waits_for_thread)
         if self.paused is not None:
             return self.paused
         taken = self._take_next()

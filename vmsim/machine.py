@@ -17,10 +17,10 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from .arch import FREELIST_NAMES, LAZYINIT, POOL_NAMES, Arch, get_arch
-from .errors import InvalidInput
+from .errors import InvalidInput, InvariantViolation
 from .lazyinit import LazyInitThread
 from .page import UNINIT, PageArray, StrayInit
-from .phys import VmPhys
+from .phys import VmPhys, pool_valid
 from .revisions import Revision, get_revision
 from .seg import build_segments
 from .startup import blacklist_add, vm_page_startup
@@ -93,6 +93,8 @@ class Machine:
         self.nallocated = 0
         #: ``vm.page_blacklist``: pages taken off the free lists as bad.
         self.blacklisted: list[int] = []
+        #: Page ranges outside ``phys_avail`` given to the allocator by :meth:`bootstrap_free` (pfns).
+        self.released: list[tuple[int, int]] = []
         #: The ``vmlazyinit`` thread (:class:`vmsim.lazyinit.LazyInitThread`):
         #: ``done``, and ``history``, one :class:`~vmsim.lazyinit.LazyStep` per block.
         self.thread = LazyInitThread(self.vm)
@@ -249,7 +251,7 @@ class Machine:
             why = "it is free (double free)"
         elif self._pa(bad) in self.blacklisted:
             why = "it is blacklisted"
-        elif any(a <= bad < b for a, b in self.phys_avail):
+        elif any(a <= bad < b for a, b in self.managed):
             why = "it was never allocated"
         else:
             why = "it is not in phys_avail, so it was never given to the allocator"
@@ -283,6 +285,45 @@ class Machine:
         if found and self.segtab.find(pfn) >= 0:
             self.blacklisted.append(self._pa(pfn))
         return found
+
+    @property
+    def managed(self) -> list[tuple[int, int]]:
+        """Page ranges (pfns) ever given to the allocator: ``phys_avail`` and what :meth:`bootstrap_free` released."""
+        return sorted(self.phys_avail + self.released)
+
+    def bootstrap_free(self, pa: int, npages: int = 1) -> None:
+        """``kmem_bootstrap_free()`` (``sys/vm/vm_kern.c``): give boot memory outside ``phys_avail`` to the allocator.
+
+        Frees each of the *npages* pages at *pa* with ``vm_phys_free_pages(m,
+        0)``, as the kernel does with the preloaded data it no longer needs.
+        The pages must be in one segment, outside ``phys_avail`` and not freed
+        before.  This is why a lazy boot initializes the gap pages: the free
+        reads each page's ``pool``, ``phys_addr`` and ``segind`` and its
+        buddies' ``order``.  vmsim checks every page first and changes
+        nothing when one would trip the kernel: a structure never
+        initialized (:class:`~vmsim.errors.UninitializedPageRead`) or a pool
+        ``vm_phys_free_pages`` refuses (:class:`~vmsim.errors.InvariantViolation`).
+        """
+        op = "kmem_bootstrap_free"
+        pfn = self._page(op, pa)
+        npages = integer(op, "npages", npages, 1)
+        seg = self.segtab.segs[self.segtab.find(pfn)]
+        if pfn + npages > seg.end:
+            raise InvalidInput(op, f"[{pa:#x}, {self._pa(pfn + npages):#x}) runs past the end of its segment")
+        for a, b in self.managed:
+            if a < pfn + npages and pfn < b:
+                raise InvalidInput(op, f"[{pa:#x}, {self._pa(pfn + npages):#x}) overlaps pages the allocator "
+                                       f"already manages, [{self._pa(a):#x}, {self._pa(b):#x})")
+        pages = self.vm.pages
+        for p in range(pfn, pfn + npages):
+            pool = pages.read_pool("vm_phys_free_pages", p)
+            if not pool_valid(pool):
+                raise InvariantViolation("vm_phys_free_pages", f"page at pa {self._pa(p):#x} has unexpected pool "
+                                         f"{POOL_NAMES[pool]}: the assertion on the freed page's pool fires")
+        for p in range(pfn, pfn + npages):
+            self.vm.free_pages(p, 0)
+        self.released.append((pfn, pfn + npages))
+        self._checkpoint()
 
     def unfree_page(self, pa: int) -> bool:
         """``vm_phys_unfree_page(pa)``: take a free page off the lists; was it free?"""
@@ -382,7 +423,7 @@ class Machine:
 
     def uninitialized_free(self) -> int:
         """Free pages whose structure is not initialized yet (the deferred work left)."""
-        return sum(self.vm.pages.pool.count(a, b, UNINIT) for a, b in self.phys_avail)
+        return sum(self.vm.pages.pool.count(a, b, UNINIT) for a, b in self.managed)
 
     @property
     def page_inits(self) -> int:

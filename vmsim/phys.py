@@ -143,7 +143,7 @@ class VmPhys:
 
     # -- enqueueing --------------------------------------------------------------
     def enq_chunk(self, fl: tuple[int, int, int], pfn: int, order: int,
-                  ident: tuple[int, int, int] | None = None) -> int:
+                  ident: tuple[int, int, int] | None = None, run_end: int | None = None) -> int:
         """Enqueue one block at the tail and return the page after it.
 
         Models ``vm_phys_enqueue_contig_chunk`` (seed) / ``vm_phys_enq_chunk``
@@ -152,6 +152,8 @@ class VmPhys:
         chunk's head is valid; see :class:`vmsim.revisions.Revision` for the
         segment-end test that only the committed revision makes.  *ident* is
         the head's ``(pool, phys_addr, segind)`` if the caller already read it.
+        With *run_end* (this book's ``successor_inside_run`` proposal) the
+        successor is initialized only when it lies before *run_end*.
         """
         op = "vm_phys_enq_chunk"
         if not 0 <= order < self.nfreeorder:
@@ -159,7 +161,7 @@ class VmPhys:
         self._add(fl, pfn, order, True)
         n = 1 << order
         pool, pa, segind = ident or self.pages.read_ident(op, pfn)
-        if pool == LAZYINIT:
+        if pool == LAZYINIT and (run_end is None or pfn + n < run_end):
             pa += n
             inside = pa < self.segs[segind].end
             if inside and pa == pfn + n and segind == self.segtab.find(pfn + n):
@@ -401,18 +403,19 @@ class VmPhys:
         # reads each page only while m is inside the run.  Each head's
         # segind is checked against the run's segment, as the KASSERT does.
         order = self.max_order
+        run_end = m_end if self.rev.successor_inside_run else None
         while m < m_end:
             ident = self._run_head(op, m, segind)
             order = self._max_order_pa(ident[1])
             if order >= self.max_order or m + (1 << order) > m_end:
                 break
-            m = self.enq_chunk(fl, m, order, ident)
+            m = self.enq_chunk(fl, m, order, ident, run_end)
         if m < m_end and order == self.max_order:
             m = self._enq_max_blocks(op, fl, m, (m_end - m) >> order, segind)
         while m < m_end and m + (1 << order) <= m_end:
-            m = self.enq_chunk(fl, m, order, self._run_head(op, m, segind))
+            m = self.enq_chunk(fl, m, order, self._run_head(op, m, segind), run_end)
         while m < m_end:
-            m = self.enq_chunk(fl, m, _fls(m_end - m) - 1, self._run_head(op, m, segind))
+            m = self.enq_chunk(fl, m, _fls(m_end - m) - 1, self._run_head(op, m, segind), run_end)
 
     def _enq_max_blocks(self, op: str, fl: tuple[int, int, int], m: int, count: int, segind: int) -> int:
         """The maximal-block loop of :meth:`enqueue_contig` for all but its last block, at once.
@@ -424,13 +427,13 @@ class VmPhys:
         LAZYINIT structure the previous block's successor write just made; in
         any other run each one is already initialized, with its own
         identity, outside the lazy pool.  Where that cannot be seen at once
-        (a recorded trace, a head with another identity), it does nothing and
-        the plain loop runs.  Returns the first head left to the plain loop.
+        (a recorded trace, a head with another identity, a subclass with a
+        chunk helper of its own), it does nothing and the plain loop runs.  Returns the first head left to the plain loop.
         """
         top = self.max_order
         step = 1 << top
-        if count < 3 or self.trace is not None:
-            return m
+        if count < 3 or self.trace is not None or type(self).enq_chunk is not VmPhys.enq_chunk:
+            return m  # short, recorded, or a subclass's own chunk helper (vmsim.bugs): the plain loop
         end = m + count * step
         pages = self.pages
         if pages.bogus and any(m <= p <= end for p in pages.bogus):
@@ -835,6 +838,11 @@ class VmPhys:
         Free lists in order, orders ascending, each queue until empty; a
         per-domain flag makes later calls return at once.  *locked* only
         records whether the caller held the domain's free lock (unfree does).
+
+        With this book's ``drain_waits_for_thread`` proposal, a drain that
+        finds the ``vmlazyinit`` thread holding a block of this domain off the
+        queues (:attr:`in_flight`) sleeps until the thread has initialized
+        and freed it, and only then marks the domain done.
         """
         if self.initdone[domain]:
             return
@@ -842,6 +850,13 @@ class VmPhys:
             for oind in range(self.nfreeorder):
                 while self.lazy_init_block(domain, flind, oind) is not None:
                     pass
+        if self.rev.drain_waits_for_thread and self.in_flight is not None and self.in_flight[0] == domain:
+            _, pfn, order = self.in_flight
+            if self.trace is not None:
+                self.trace.append(("lazy_wait", domain, pfn, order))
+            # While the drain sleeps, the thread takes the lock again and frees its block.
+            self.in_flight = None
+            self.lazy_finish_block(domain, pfn, order, True)
         self.initdone[domain] = True
         if self.trace is not None:
             self.trace.append(("initdone", domain, locked))

@@ -63,8 +63,41 @@ def _find_range(m: Machine, op: dict):
     return None if r is None else [r.start, r.end]
 
 
+def _scan_range(m: Machine, op: dict):
+    r = m.scan_range(op["domain"], op["npages"], op["low"], op["high"])
+    return None if r is None else [r.start, r.end]
+
+
 def _lazy_init(m: Machine, op: dict):
     m.lazy_init()
+
+
+def _lazy_step(m: Machine, op: dict):
+    return m.lazy_step(op.get("blocks", 1))
+
+
+def _lazy_begin_block(m: Machine, op: dict):
+    step = m.lazy_begin_block()
+    if step is None:
+        return None
+    return {"domain": step.domain, "pa": step.pfn << m.arch.page_shift, "order": step.order,
+            "lock_dropped": step.lock_dropped}
+
+
+def _blacklist_add(m: Machine, op: dict):
+    return m.blacklist_add(op["pa"])
+
+
+def _bootstrap_free(m: Machine, op: dict):
+    m.bootstrap_free(op["pa"], op.get("npages", 1))
+
+
+def _page(m: Machine, op: dict):
+    view = m.page(op["pa"])
+    block = view.free_block
+    return {"initialized": view.initialized, "pool": view.pool, "order": view.order,
+            "free_block": None if block is None else {"pa": block[0], "order": block[1], "pool": block[2]},
+            "allocated": view.allocated, "blacklisted": view.blacklisted}
 
 
 def _dump(m: Machine, op: dict):
@@ -81,7 +114,13 @@ OPS: dict[str, tuple[Callable[[Machine, dict], object], tuple[str, ...], tuple[s
     "alloc_contig": (_alloc_contig, ("domain", "npages", "low", "high"), ("alignment", "boundary")),
     "unfree_page": (_unfree_page, ("pa",), ()),
     "find_range": (_find_range, ("domain", "npages", "low", "high"), ()),
+    "scan_range": (_scan_range, ("domain", "npages", "low", "high"), ()),
     "lazy_init": (_lazy_init, (), ()),
+    "lazy_step": (_lazy_step, (), ("blocks",)),
+    "lazy_begin_block": (_lazy_begin_block, (), ()),
+    "blacklist_add": (_blacklist_add, ("pa",), ()),
+    "bootstrap_free": (_bootstrap_free, ("pa",), ("npages",)),
+    "page": (_page, ("pa",), ()),
     "dump": (_dump, (), ()),
 }
 #: Every field an op may carry: ``op``, ``comment`` and its own.
@@ -106,7 +145,7 @@ def _op_name(i: int, op) -> str:
     return name
 
 
-def _typed(scenario: dict, key: str, kind: type, what: str, default=None, nullable: bool = False):
+def _typed(scenario: dict, key: str, kind, what: str, default=None, nullable: bool = False):
     """The value of *key*, which must be of *kind* (``null`` only where *nullable*); *default* when absent."""
     if key not in scenario:
         return default
@@ -138,7 +177,7 @@ def machine_from_scenario(scenario: dict, debug: bool = False) -> Machine:
             arch=_typed(scenario, "arch", str, "an architecture name", "amd64"),
             domains=domains,
             lazy=_typed(scenario, "lazy", bool, "true or false", True),
-            revision=_typed(scenario, "revision", str, "a revision name", "seed"),
+            revision=_typed(scenario, "revision", (str, dict), "a revision name or an object of proposals", "seed"),
             blacklist=blacklist,
             debug=debug,
         )
@@ -159,21 +198,35 @@ def run_scenario(scenario: dict, debug: bool = False) -> dict:
         raise ScenarioError("replay", "'ops' must be a list")
     names = [_op_name(i, op) for i, op in enumerate(ops)]
     results, notes = [], []
+    strays = _stray_notes(machine, "boot", 0, notes)
     for i, (name, op) in enumerate(zip(names, ops)):
         try:
             result = OPS[name][0](machine, op)
         except VmsimError as e:
             e.add_note(f"while replaying op {i} ({name})")
             raise
-        if name == "find_range" and result is not None and result[0] > result[1]:
+        if name in ("find_range", "scan_range") and result is not None and result[0] > result[1]:
             notes.append({"op": i, "note": (
-                f"find_range returned an inverted range [{result[0]:#x}, {result[1]:#x}): low lies above "
+                f"{name} returned an inverted range [{result[0]:#x}, {result[1]:#x}): low lies above "
                 "that segment, the kernel's unsigned room check wrapped around, and the domain was drained")})
+        strays = _stray_notes(machine, i, strays, notes)
         results.append(result)
     out = {"results": results, "final": machine.dump()}
     if notes:
         out["notes"] = notes
     return out
+
+
+def _stray_notes(machine: Machine, when, seen: int, notes: list) -> int:
+    """Note each ``vm_page_init_page`` outside every segment since the first *seen*; return the new count."""
+    strays = machine.stray_inits
+    for stray in strays[seen:]:
+        where = "a hole of the page array" if stray.where == "hole" else "one entry past the end of the page array"
+        notes.append({"op": when, "note": (
+            f"vm_page_init_page wrote the structure at page-array index {stray.index}, in {where} "
+            f"(the seed's chunk helper initializes the page after a run that ends at its segment's end; "
+            f"pa {stray.pa:#x} written)")})
+    return len(strays)
 
 
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:

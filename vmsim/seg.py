@@ -71,19 +71,20 @@ class SegmentTable:
             return i
         return -1
 
-    def vm_phys_domain(self, pa: int) -> int:
+    def vm_phys_domain(self, pa: int, exclusive_end: bool = False) -> int:
         """``vm_phys_domain(pa)``: the domain of byte address *pa*, by the affinity table.
 
-        Like the kernel's inline function, the first entry with
-        ``start <= pa <= end`` wins: the end is *inclusive*, so an address on a
-        boundary between two domains belongs to the lower one here.  Returns
-        -1 when no entry matches, 0 on a one-domain machine.
+        Like the kernel's inline function (``sys/vm/vm_phys.h``), the first
+        entry with ``start <= pa <= end`` wins: the end is *inclusive*, so an
+        address on a boundary between two domains belongs to the lower one
+        here.  *exclusive_end* is this book's proposed fix, ``pa < end``.
+        Returns -1 when no entry matches, 0 on a one-domain machine.
         """
         if self.affinity is None:
             return 0
         shift = self.arch.page_shift
         for start, end, domain in self.affinity:
-            if start << shift <= pa <= end << shift:
+            if start << shift <= pa and (pa < end << shift if exclusive_end else pa <= end << shift):
                 return domain
         return -1
 

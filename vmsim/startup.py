@@ -21,7 +21,8 @@ from .phys import VmPhys
 __all__ = ["vm_page_startup", "lazy_gap_walk", "blacklist_add", "parse_blacklist"]
 
 
-def lazy_gap_walk(seg_start: int, seg_end: int, phys_avail: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def lazy_gap_walk(seg_start: int, seg_end: int, phys_avail: list[tuple[int, int]],
+                  skip_covered: bool = False, tail: bool = False) -> list[tuple[int, int]]:
     """The ranges of one segment that the lazy boot initializes up front.
 
     Follows the seed's loop literally: ``startp`` begins at the segment's
@@ -29,6 +30,10 @@ def lazy_gap_walk(seg_start: int, seg_end: int, phys_avail: list[tuple[int, int]
     reaches the segment's end; skip a pair that ends before ``startp``; if the
     pair starts at or before ``startp``, jump ``startp`` to its end; otherwise
     initialize ``[startp, min(a, seg_end))`` and leave ``startp`` there.
+
+    This book's proposal (not FreeBSD code, see :mod:`vmsim.revisions`):
+    *skip_covered* also jumps ``startp`` over ``[a, b)`` after that gap, and
+    *tail* initializes what is left of the segment after the last pair.
     """
     out = []
     startp = seg_start
@@ -38,12 +43,14 @@ def lazy_gap_walk(seg_start: int, seg_end: int, phys_avail: list[tuple[int, int]
         if b < startp:
             continue
         if a <= startp:
-            startp = b
+            startp = max(startp, b) if skip_covered else b
             continue
         endp = min(a, seg_end)
         if startp < endp:
             out.append((startp, endp))
-            startp = endp
+            startp = max(endp, b) if skip_covered else endp
+    if tail and startp < seg_end:
+        out.append((startp, seg_end))
     return out
 
 
@@ -55,9 +62,11 @@ def vm_page_startup(vm: VmPhys, phys_avail: list[tuple[int, int]], lazy: bool) -
     each run's first page (LAZYINIT) right before the run is enqueued; the
     chunk helper then initializes each next block head.
     """
+    rev = vm.rev
     for segind, seg in enumerate(vm.segs):
         if lazy:
-            for lo, hi in lazy_gap_walk(seg.start, seg.end, phys_avail):
+            for lo, hi in lazy_gap_walk(seg.start, seg.end, phys_avail, rev.skip_covered_ranges,
+                                        rev.init_segment_tail):
                 vm._init_range(lo, hi, segind, DEFAULT)
         else:
             vm._init_range(seg.start, seg.end, segind, DEFAULT)
@@ -112,7 +121,7 @@ def blacklist_add(vm: VmPhys, pfn: int) -> bool:
     segind = vm.segtab.find(pfn)
     if segind < 0:
         return True
-    locked = vm.segtab.vm_phys_domain(pfn << vm.arch.page_shift)
+    locked = vm.segtab.vm_phys_domain(pfn << vm.arch.page_shift, vm.rev.domain_end_exclusive)
     domain = vm.segs[segind].domain
     if locked != domain:
         # vm_phys_unfree_page asserts that the segment's domain lock is held.
