@@ -6,6 +6,8 @@ plain lists of dicts (standard library only) that :mod:`vmsim.viz` draws:
 
 * :func:`boot_cost_series` -- ``vm_page_init_page`` calls made by
   ``vm_page_startup()`` for eager and lazy boots over a range of RAM sizes;
+* :func:`revision_costs` -- where each revision's initialization work goes:
+  boot, the first allocations, the ``vmlazyinit`` drain, and what is left;
 * :func:`lazy_thread_series` -- the ``vmlazyinit`` thread
   (``vm_phys_lazy_init()``) draining the lazy pool while allocations run;
 * :func:`fallback_search` -- the queues ``vm_phys_alloc_pages()`` looks at,
@@ -18,11 +20,12 @@ import random
 from collections.abc import Callable, Iterable
 
 from .arch import NFREEPOOL, POOL_NAMES
+from .cost import FIRECRACKER_1G, CostModel
 from .errors import InvalidInput
 from .layout import Layout, pc
 from .machine import Machine
 
-__all__ = ["boot_cost_series", "lazy_thread_series", "fallback_search"]
+__all__ = ["boot_cost_series", "revision_costs", "lazy_thread_series", "fallback_search"]
 
 
 def boot_cost_series(rams: Iterable[int], layout: Callable[[int], Layout] = pc) -> list[dict]:
@@ -42,6 +45,38 @@ def boot_cost_series(rams: Iterable[int], layout: Callable[[int], Layout] = pc) 
         _, committed = _boot_inits(lay, lazy=True, revision="committed")
         out.append({"ram": ram, "pages": pages, "eager": eager, "lazy_seed": seed, "lazy_committed": committed})
     return out
+
+
+def revision_costs(layouts: dict, revisions=("seed", "committed", "proposed"), first_allocs: int = 1024,
+                   model: CostModel = FIRECRACKER_1G) -> list[dict]:
+    """Where the ``vm_page_init_page`` work goes, for each layout and revision.
+
+    *layouts* maps a name to a :class:`~vmsim.layout.Layout`.  For each, an
+    eager boot gives the reference (every structure in a segment), then a
+    lazy boot of each revision in *revisions* is followed by *first_allocs*
+    single-page allocations alternating DEFAULT and DIRECT (``vm_phys_alloc_pages``,
+    what early boot asks for) and by the ``vmlazyinit`` thread run to
+    completion.  One row per layout and revision: ``layout``, ``revision``,
+    ``pages`` (structures in segments), ``eager`` (the eager boot's calls),
+    ``boot``, ``first`` and ``drain`` (calls in each phase), ``total``,
+    ``boot_ms`` (*model*'s time for the boot's calls) and ``never`` (structures
+    in segments still uninitialized after the drain).
+    """
+    rows = []
+    for name, lay in layouts.items():
+        eager = lay.boot(lazy=False).startup_page_inits
+        for revision in revisions:
+            m = lay.boot(revision=revision)
+            boot = m.startup_page_inits
+            for i in range(first_allocs):
+                m.alloc_pages(i % m.ndomains, ("DEFAULT", "DIRECT")[i % 2], 0)
+            first = m.page_inits - boot
+            m.lazy_init()
+            drain = m.page_inits - boot - first
+            rows.append({"layout": name, "revision": getattr(revision, "name", revision), "pages": m.total_pages,
+                         "eager": eager, "boot": boot, "first": first, "drain": drain, "total": m.page_inits,
+                         "boot_ms": model.seconds(boot) * 1e3, "never": m.count_uninitialized()})
+    return rows
 
 
 def _boot_inits(lay: Layout, **kw) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from .errors import InvalidInput
 from .machine import Machine
 from .validate import integer
 
-__all__ = ["Layout", "pc", "arm64_vm"]
+__all__ = ["Layout", "pc", "arm64_vm", "firecracker"]
 
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 
@@ -142,3 +142,20 @@ def arm64_vm(ram: int, *, kernel: int = 24 * MiB, holes: int = 0, hole_size: int
     free = _punch([(base + kernel, base + ram)], holes, hole_size)
     segs = [(base, free[0][1])] + free[1:]
     return Layout(tuple(segs), tuple(free), _domains(segs, free, domains), "arm64")
+
+
+def firecracker(ram: int, *, kernel: int = 10 * MiB) -> Layout:
+    """A Firecracker-like amd64 microVM with *ram* bytes (at most 3 GiB), as the change's commit message measured.
+
+    The layout is ours, shaped after such a guest's memory map: low memory
+    ``[4 KiB, 636 KiB)``, then RAM from 1 MiB, all free except the kernel and
+    its preloaded files at ``[2 MiB, 2 MiB + kernel)``, so ``phys_avail``
+    keeps the MiB below the kernel, ``[1 MiB, 2 MiB)``, as its own range.  The
+    default kernel ends below 16 MiB.
+    """
+    _check_sizes(ram, kernel, 0, 4 * KiB, 1, room=min(ram, 3 * GiB) - 2 * MiB)
+    if ram > 3 * GiB:
+        raise InvalidInput("layout", f"ram {ram:#x}: a firecracker() guest here has at most 3 GiB")
+    segs = ((4 * KiB, 636 * KiB), (MiB, ram))
+    free = ((4 * KiB, 636 * KiB), (MiB, 2 * MiB), (2 * MiB + kernel, ram))
+    return Layout(segs, free, None, "amd64")

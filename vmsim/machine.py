@@ -361,7 +361,8 @@ class Machine:
         self._checkpoint()
         return None if r is None else FoundRange(r[1], r[2])
 
-    def scan_range(self, domain: int, npages: int, low: int = 0, high: int | None = None) -> FoundRange | None:
+    def scan_range(self, domain: int, npages: int, low: int = 0, high: int | None = None,
+                   segind: int = 0) -> FoundRange | None:
         """``vm_phys_find_range`` followed by the caller's scan of every page structure.
 
         Models what ``vm_page_scan_contig()`` needs: after ``find_range`` has
@@ -369,7 +370,7 @@ class Machine:
         so every structure there must be initialized.  Raises
         :class:`~vmsim.errors.UninitializedPageRead` at the first one that is not.
         """
-        r = self.find_range(domain, npages, low, high)
+        r = self.find_range(domain, npages, low, high, segind)
         if r is not None:
             self.vm.scan_pages(r[0] >> self.arch.page_shift, r[1] >> self.arch.page_shift)
         return r

@@ -428,7 +428,8 @@ class VmPhys:
         any other run each one is already initialized, with its own
         identity, outside the lazy pool.  Where that cannot be seen at once
         (a recorded trace, a head with another identity, a subclass with a
-        chunk helper of its own), it does nothing and the plain loop runs.  Returns the first head left to the plain loop.
+        chunk helper of its own), it does nothing and the plain loop runs.
+        Returns the first head left to the plain loop.
         """
         top = self.max_order
         step = 1 << top

@@ -49,8 +49,11 @@ def lazy_gap_walk(seg_start: int, seg_end: int, phys_avail: list[tuple[int, int]
         if startp < endp:
             out.append((startp, endp))
             startp = max(endp, b) if skip_covered else endp
-    if tail and startp < seg_end:
-        out.append((startp, seg_end))
+    if tail:
+        covered_end = max((b for a, b in phys_avail if a < seg_end and b > seg_start), default=seg_start)
+        start = max(startp, covered_end)
+        if start < seg_end:
+            out.append((start, seg_end))
     return out
 
 
