@@ -74,7 +74,8 @@ def test_the_proposed_boot_initializes_only_heads_of_free_memory_and_everything_
 def test_the_committed_boot_initializes_the_quirks_free_pages_twice():
     rows = {r["revision"]: r for r in revision_costs({"pc 4G": pc(4 * GiB)}, first_allocs=16)}
     assert rows["proposed"]["total"] == rows["proposed"]["eager"]
-    assert rows["committed"]["total"] - rows["committed"]["eager"] == rows["committed"]["boot"] - rows["proposed"]["boot"]
+    committed, proposed = rows["committed"], rows["proposed"]
+    assert committed["total"] - committed["eager"] == committed["boot"] - proposed["boot"]
     assert rows["committed"]["drain"] == rows["proposed"]["drain"]  # the saving is not moved into the drain
     assert rows["proposed"]["boot"] < rows["committed"]["boot"] / 50
 
