@@ -214,3 +214,50 @@ def test_live_controls_sit_in_a_box_marked_for_static_pages():
 
     box = live_box(widgets.IntText(description="factor"), note="recomputes every frame")
     assert LIVE_CLASS in box._dom_classes
+
+
+def test_deferred_init_model_applies_linux_2015_rule_per_node_and_counts_freebsd_with_vmsim():
+    from vmsim.widgets import compare_deferred_init
+
+    gib, cap = 1 << 30, (2 << 30) // 4096
+    c = compare_deferred_init(64 * gib)
+    m = pc(64 * gib).boot()
+    below_4g = sum(min(s.end, (4 * gib) >> 12) - s.start for s in m.segtab.segs if s.start < (4 * gib) >> 12)
+    # one node: DMA and DMA32 (below the highest zone, NORMAL) whole, then the first 2 GiB of NORMAL
+    assert c.linux_early == below_4g + cap and c.linux_early + sum(c.linux_deferred) == c.pages == m.total_pages
+    assert (c.freebsd_startup, c.freebsd_initialized) == (m.startup_page_inits, m.initialized)
+    # a node whose memory all lies below 4 GiB: its highest zone is DMA32, and it gets 2 GiB at most
+    assert compare_deferred_init(1 * gib).linux_deferred == (0,)
+    four = compare_deferred_init(64 * gib, nodes=4)
+    # node 0 holds all memory below 4 GiB and NORMAL above it; nodes 1 to 3 only NORMAL: 2 GiB early each
+    assert four.nodes == 4 and four.linux_early == below_4g + 4 * cap
+    assert four.linux_early + sum(four.linux_deferred) == four.pages
+    assert four.linux_wait_s == four.model.seconds(max(four.linux_deferred))
+    assert compare_deferred_init(64 * gib, nodes=4, threads_per_node=4).linux_wait_s == four.linux_wait_s / 4
+    assert four.linux_boot_path_s < c.linux_boot_path_s
+    assert abs(c.linux_boot_path_s - c.eager_s) < 1e-9  # one node, one thread: boot waits for every structure
+    # vmlazyinit's work per domain is what the thread really does when nothing else took a lazy block
+    two = compare_deferred_init(4 * gib, nodes=2)
+    machine = pc(4 * gib, domains=2).boot()
+    before = machine.page_inits
+    machine.lazy_init()
+    assert sum(two.freebsd_background) == machine.page_inits - before
+    assert two.freebsd_boot_path_s == two.model.seconds(machine.startup_page_inits)
+    with pytest.raises(ValueError):
+        compare_deferred_init(gib, threads_per_node=0)
+
+
+def test_deferred_init_explorer_prerenders_every_frame_with_alt_text():
+    from vmsim.widgets import deferred_init_explorer
+
+    ex = deferred_init_explorer(rams=[1 << 30, 4 << 30], nodes=(1, 2), show_progress=False)
+    assert isinstance(ex.control_b, widgets.ToggleButtons)
+    assert sorted(ex.comparisons) == [(1 << 30, 1), (1 << 30, 2), (4 << 30, 1), (4 << 30, 2)]
+    for row in ex.frames:
+        check_frames(row)
+        for frame in row:
+            assert "Linux" in alts(frame)[0] and "vmlazyinit" in frame
+    ex.value = (4 << 30, 2)
+    assert ex.frame_index == (1, 1)
+    c = ex.comparisons[(4 << 30, 2)]
+    assert f"{c.linux_early:,}" in ex.frames[1][1] and f"{c.freebsd_initialized:,}" in ex.frames[1][1]

@@ -5,8 +5,8 @@ Models the few points where the revisions of ``sys/vm/vm_phys.c`` and
 copies of whole functions.  Each flag names the commit that changed the
 behaviour and what changed.
 
-* ``seed`` -- the review revision of D40403 in ``shared/seed/`` applied to its
-  mid-2023 tree.  The default: the system this project teaches.
+* ``seed`` -- an intermediate review revision of D40403, the diff this book was
+  written from, applied to its mid-2023 tree (README.md, "Revisions").  The default: the system this project teaches.
 * ``committed`` -- the change as committed, b16b4c22d2d1 "vm_page: Implement
   lazy page initialization" (June 2024), with the 2024 ``vm_phys.c`` around it.
 * ``proposed`` -- **this book's proposal, not FreeBSD code**: the committed
@@ -103,7 +103,7 @@ class Revision:
 
 SEED = Revision(
     name="seed",
-    commit="D40403 review revision (shared/seed/000_7d33d6fbc9cfd527.txt)",
+    commit="an intermediate review revision of D40403, on a mid-2023 tree",
     summary="the review revision of the change on its mid-2023 tree",
     successor_guard=False,
     free_contig_ilog2=False,

@@ -16,33 +16,14 @@ Not part of the default ``pytest`` run (marker ``browser``). After
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
-import threading
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from book_toc import toc_documents
+from browser_support import PHONE, ROOT, open_page
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")
-# The flags that keep Chromium from reaching for the network on its own (updates, sync, ...).
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SLIDER_HANDLE = ".widget-slider .noUi-handle, .widget-slider .ui-slider-handle"
 # What a widget output shows: its readouts' text and its inputs' values, in document order.
 SHOWN_VALUES = """el => [...el.querySelectorAll('.widget-readout, input')]
@@ -50,69 +31,15 @@ SHOWN_VALUES = """el => [...el.querySelectorAll('.widget-readout, input')]
 # Which pictures a widget output shows now: the visible <img>s (a Stack hides the others).
 SHOWN_IMAGES = """el => [...el.querySelectorAll('img')].filter(i => i.offsetParent !== null)
     .map(i => i.alt + ':' + i.currentSrc.length + ':' + i.currentSrc.slice(-48))"""
+#: Text under WCAG AA contrast against its background, as [{text, ratio, need}] (tests/browser/contrast.js).
+CONTRAST = (Path(__file__).parent / "contrast.js").read_text()
 
 
-def toc_pages(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
-    """Documents listed in *toc_path*, root first, in reading order (paths without suffix)."""
-    return [str(Path(p).with_suffix("")) for p in toc_documents(toc_path)]
+def toc_pages() -> list[str]:
+    """Documents listed in _toc.yml, root first, in reading order (paths without suffix)."""
+    from book_toc import toc_documents
 
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
-        pass
-
-
-@pytest.fixture(scope="module")
-def site():
-    """Base URL of ``_build/html`` served on 127.0.0.1 by a thread of this process."""
-    if not (HTML / "index.html").is_file():
-        pytest.fail(f"{HTML / 'index.html'} is missing: run `jupyter-book build .` first")
-    handler = functools.partial(_QuietHandler, directory=str(HTML))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def open_page(browser, url):
-    """Open *url* with every non-local request blocked; return (page, problems)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    problems: list[str] = []
-
-    def route(r):
-        if urlsplit(r.request.url).hostname == "127.0.0.1" or r.request.url.startswith("data:"):
-            r.continue_()
-        else:
-            problems.append(f"blocked request to {r.request.url}")
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and problems.append(f"console error: {m.text} ({m.location})"))
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} ({r.failure})"))
-    page.on(
-        "response",
-        lambda r: r.status >= 400 and problems.append(f"HTTP {r.status} for {r.url}"),
-    )
-    page.goto(url, wait_until="load")
-    page.wait_for_load_state("networkidle")
-    return page, problems
+    return [str(Path(p).with_suffix("")) for p in toc_documents(ROOT / "_toc.yml")]
 
 
 @pytest.mark.parametrize("doc", toc_pages())
@@ -165,5 +92,39 @@ def test_page_renders_offline(site, browser, doc):
         page.evaluate("() => { document.activeElement?.blur(); window.scrollTo(0, 0); }")
         page.screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '__')}.png"), full_page=True)
         assert problems == [], f"{doc}:\n" + "\n".join(problems)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("doc", toc_pages())
+def test_page_fits_a_phone_and_every_image_says_what_it_shows(site, browser, doc):
+    page, problems = open_page(browser, f"{site}/{doc}.html", viewport=PHONE)
+    try:
+        page.wait_for_function("[...document.images].every(i => i.complete)", timeout=15_000)
+        if page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count():
+            page.wait_for_selector(".widget-subarea .jupyter-widgets", timeout=30_000)
+        width, viewport = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        wide = page.evaluate("""() => [...document.querySelectorAll('.bd-article *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .map(e => e.tagName + ' ' + (e.textContent || '').trim().slice(0, 40)).slice(0, 5)""")
+        assert width <= viewport, f"{doc} is {width} px wide at {viewport} px: {wide}"
+        no_alt = page.eval_on_selector_all("img", "is => is.filter(i => !i.alt.trim()).map(i => i.src.slice(0, 80))")
+        assert no_alt == [], f"images without alt text on {doc}: {no_alt}"
+        assert problems == [], "\n".join(problems)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("doc", toc_pages())
+def test_page_text_is_readable_in_dark_mode(site, browser, doc):
+    page, problems = open_page(browser, f"{site}/{doc}.html", color_scheme="dark")
+    try:
+        page.evaluate("() => { document.documentElement.dataset.theme = 'dark'; }")
+        if page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count():
+            page.wait_for_selector(".widget-subarea .jupyter-widgets", timeout=30_000)
+        page.wait_for_timeout(300)
+        poor = page.evaluate(CONTRAST)
+        assert poor == [], f"text under WCAG AA contrast on {doc} in dark mode: {poor[:10]}"
+        assert problems == [], "\n".join(problems)
     finally:
         page.context.close()

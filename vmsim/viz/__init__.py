@@ -10,7 +10,10 @@ Nothing here changes matplotlib's global settings or the machines drawn.
 * :func:`block_anatomy` -- one operation's blocks: taken, split, merged, initialized;
 * :func:`boot_cost` -- boot-time page initializations against RAM;
 * :func:`lazy_progress` -- the ``vmlazyinit`` thread draining the lazy pool;
-* :func:`fallback_order` -- the queues an allocation searches, in order.
+* :func:`fallback_order` -- the queues an allocation searches, in order;
+* :func:`boot_by_revision` -- boot-time initializations per revision (seed, committed, proposed);
+* :func:`race_timeline` -- the race window of ``vm_phys_lazy_init_domain`` as a two-lane timeline
+  (the steps from :func:`race_interleaving`).
 """
 
 from .anatomy import block_anatomy
@@ -19,6 +22,8 @@ from .fallback import fallback_order
 from .memmap import compare_maps, memory_map
 from .progress import lazy_progress
 from .queues import free_queues
+from .revisions import boot_by_revision
+from .timeline import race_interleaving, race_timeline
 
 __all__ = [
     "memory_map",
@@ -28,4 +33,7 @@ __all__ = [
     "boot_cost",
     "lazy_progress",
     "fallback_order",
+    "boot_by_revision",
+    "race_interleaving",
+    "race_timeline",
 ]

@@ -26,7 +26,7 @@ import ipywidgets as widgets
 from ..errors import InvalidInput
 from .frames import DPI, as_frame
 
-__all__ = ["StaticSlider", "StaticGrid", "LIVE_LABEL", "LIVE_CLASS", "live_box", "live_slider", "progress", "Memo"]
+__all__ = ["StaticSlider", "StaticGrid", "LIVE_LABEL", "LIVE_CLASS", "STATIC_NOTE", "live_box", "live_slider", "progress", "Memo"]
 
 #: The label every control that needs a kernel carries.
 LIVE_LABEL = "live: needs a running kernel"
@@ -95,9 +95,23 @@ def live_slider(options, description: str) -> widgets.SelectionSlider:
                                    style={"description_width": "initial"})
 
 
-def live_box(*controls: widgets.Widget, note: str = "") -> widgets.VBox:
-    """The live controls, under a heading that says they need a kernel."""
-    head = widgets.HTML(f"<b>{LIVE_LABEL}</b>" + (f" &mdash; {html.escape(note)}" if note else ""))
+#: What a saved page says in place of its live controls.
+STATIC_NOTE = ("In this saved page the controls that recompute these frames are hidden: they need Python. "
+               "Run the chapter in JupyterLab to use them, or the live panel below where there is one.")
+
+
+def live_box(*controls: widgets.Widget, note: str = "", static_note: str = STATIC_NOTE) -> widgets.VBox:
+    """The live controls, under a heading that says they need a kernel.
+
+    The heading carries two texts: the label and *note*, shown where a
+    kernel runs (JupyterLab), and *static_note*, hidden there by an inline
+    style and shown instead by the book's stylesheet in a saved page, where
+    the controls themselves are hidden (``book/_ext/static/book-reader.css``).
+    """
+    head = widgets.HTML(
+        f'<span class="vmsim-kernel-only"><b>{LIVE_LABEL}</b>'
+        + (f" &mdash; {html.escape(note)}" if note else "") + "</span>"
+        + f'<span class="vmsim-static-only" style="display:none">{html.escape(static_note)}</span>')
     box = widgets.VBox([head, widgets.HBox(list(controls), layout=widgets.Layout(flex_flow="row wrap"))],
                        layout=widgets.Layout(border="1px dashed #888", padding="4px", margin="6px 0"))
     box.add_class(LIVE_CLASS)  # lets a static page (and the browser test) tell these controls apart
@@ -140,7 +154,7 @@ class _Frames(widgets.VBox):
 
     def _frame(self, key: tuple[int, ...]) -> str:
         values = self._values_at(key)
-        alt = self._alt(*values) if callable(self._alt) else None
+        alt = self._alt(*values) if callable(self._alt) else self._alt
         return as_frame(self.render(*values), self.dpi, alt)
 
     def _show(self, key: tuple[int, ...]) -> None:
@@ -169,8 +183,9 @@ class StaticSlider(_Frames):
     """A slider over *values* and one pre-rendered frame per value.
 
     ``render(value)`` returns a figure, a list of figures or frame HTML;
-    *labels* are the slider's labels (default ``str(value)``); *alt* is an
-    optional ``alt(value) -> str`` replacing the first figure's alt text.
+    *labels* are the slider's labels (default ``str(value)``); *alt*, a
+    string or a function ``alt(value) -> str``, replaces the first figure's
+    alt text (a figure without one keeps its own).
     At most *max_frames* values (:meth:`append`, a live action, may add
     more).  ``.value`` and ``.index`` get and set the position;
     ``.frame_index`` is the frame the stack shows; *live* widgets are placed
