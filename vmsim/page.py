@@ -78,9 +78,26 @@ class PageArray:
         s = lo >> _SHIFT
         if hi - 1 >> _SHIFT == s and hi > lo:
             return _count_chunk(self._chunks.get(s, self.default), lo & _MASK, (lo & _MASK) + hi - lo, value)
-        total = 0
-        for s, a, b in _pieces(lo, hi):
-            total += _count_chunk(self._chunks.get(s, self.default), a, b, value)
+        if hi <= lo:
+            return 0
+        # The partial superchunks at either end, then the whole ones between,
+        # each counted without slicing (the wide case of a census or a check).
+        first, last = -(-lo >> _SHIFT), hi >> _SHIFT
+        if first >= last:
+            return sum(_count_chunk(self._chunks.get(s, self.default), a, b, value) for s, a, b in _pieces(lo, hi))
+        total = self.count(lo, first << _SHIFT, value) + self.count(last << _SHIFT, hi, value)
+        chunks, d = self._chunks, self.default
+        for s in range(first, last):
+            c = chunks.get(s, d)
+            t = type(c)
+            if t is int:
+                if c == value:
+                    total += _SIZE
+            elif t is bytearray:
+                total += c.count(value)  # type: ignore[attr-defined]
+            else:
+                diff = c.diff  # type: ignore[attr-defined]
+                total += sum(1 for x in diff.values() if x == value) + (_SIZE - len(diff) if c.base == value else 0)
         return total
 
     def runs(self, lo: int, hi: int) -> Iterator[tuple[int, int, int]]:

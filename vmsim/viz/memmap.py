@@ -15,17 +15,16 @@ structures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from matplotlib.colors import to_rgb
 from matplotlib.patches import Patch, Rectangle
 
-from ..census import STATES, Census, census
+from ..census import STATES, Census, Fold, census, fold
 from .style import (
     INIT_COLOR,
     STATE_COLORS,
     UNINIT_COLOR,
+    axis_unit,
     describe,
     finish,
     fmt_bytes,
@@ -36,61 +35,10 @@ from .style import (
 
 __all__ = ["Fold", "fold", "memory_map", "compare_maps"]
 
-_GIB = 1 << 30
-#: (largest span in bytes, rows) -- larger spans get 8 rows.
-_ROWS = ((2 * _GIB, 1), (32 * _GIB, 2), (512 * _GIB, 4))
-_UNITS = ((1 << 40, "TiB"), (_GIB, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB"))
 #: Vertical layout of one row, in data units: state strip, init strip, gap.
 _STATE_H, _SEP, _INIT_H, _GAP = 1.0, 0.1, 0.3, 0.45
 _ROW_H = _STATE_H + _SEP + _INIT_H + _GAP
 _PX = 24
-
-
-@dataclass(frozen=True)
-class Fold:
-    """How an address range is cut into rows of equal length (pfns)."""
-
-    lo: int
-    rows: int
-    row_pages: int
-    bins_per_row: int
-    page_shift: int
-
-    @property
-    def hi(self) -> int:
-        return self.lo + self.rows * self.row_pages
-
-    @property
-    def bins(self) -> int:
-        return self.rows * self.bins_per_row
-
-    def row_start(self, r: int) -> int:
-        """First pfn of row *r*."""
-        return self.lo + r * self.row_pages
-
-
-def fold(lo: int, hi: int, bins: int, page_shift: int) -> Fold:
-    """Rows for pfns ``[lo, hi)``: 1 row up to 2 GiB, 2 to 32 GiB, 4 to 512 GiB, else 8.
-
-    Row length is rounded up to a multiple of an eighth of a power of two,
-    and of the bins per row, so row starts are round numbers and every bin
-    holds the same number of pages.
-    """
-    span = (hi - lo) << page_shift
-    rows = next((n for limit, n in _ROWS if span <= limit), 8)
-    per_row = max(1, bins // rows)
-    need = -(-(hi - lo) // rows)
-    unit = 1 << max(0, need.bit_length() - 4)
-    unit = -(-unit // per_row) * per_row
-    start = lo - lo % unit
-    row_pages = -(-(hi - start) // rows // unit) * unit
-    while start + rows * row_pages < hi:
-        row_pages += unit
-    return Fold(start, rows, row_pages, per_row, page_shift)
-
-
-def _unit(nbytes: int) -> tuple[int, str]:
-    return next(((u, name) for u, name in _UNITS if nbytes >= 2 * u), (1, "B"))
 
 
 def _image(fractions: np.ndarray, colors: list[str]) -> np.ndarray:
@@ -114,7 +62,7 @@ def _fractions(c: Census) -> tuple[np.ndarray, np.ndarray]:
 def _draw(ax, c: Census, f: Fold, highlight=()) -> None:
     """Draw census *c*, folded as *f*, into *ax*."""
     row_bytes = f.row_pages << f.page_shift
-    u, uname = _unit(row_bytes)
+    u, uname = axis_unit(row_bytes)
     states, init = _fractions(c)
     single = f.rows == 1
     for r in range(f.rows):

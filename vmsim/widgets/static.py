@@ -26,7 +26,8 @@ import ipywidgets as widgets
 from ..errors import InvalidInput
 from .frames import DPI, as_frame
 
-__all__ = ["StaticSlider", "StaticGrid", "LIVE_LABEL", "LIVE_CLASS", "STATIC_NOTE", "live_box", "live_slider", "progress", "Memo"]
+__all__ = ["StaticSlider", "StaticGrid", "LIVE_LABEL", "LIVE_CLASS", "STATIC_NOTE", "live_box", "live_slider",
+           "progress", "Memo"]
 
 #: The label every control that needs a kernel carries.
 LIVE_LABEL = "live: needs a running kernel"
