@@ -98,7 +98,7 @@ def test_offline_assets_are_vendored_with_licenses():
     for rel in sphinx["nb_ipywidgets_js"]:
         served(rel)
     vendor = BOOK / "_vendor"
-    for package in ("html-manager", "requirejs", "mathjax"):
+    for package in ("html-manager", "requirejs", "mathjax", "pyodide"):
         assert (vendor / package / "LICENSE").is_file(), f"{package} needs its LICENSE beside it"
     assert (vendor / "README.md").is_file()
 

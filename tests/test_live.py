@@ -101,3 +101,21 @@ def test_an_answer_box_checks_with_the_exercises_module():
     assert check_answer(number, str(answer(number) + 1))["ok"] is False
     assert "not a whole number" in check_answer(number, "many")["message"]
     assert "no exercise" in check_answer("99.9", "1")["message"]
+
+
+def test_a_session_answers_the_pages_requests_in_json():
+    from vmsim.live import Session
+
+    s = Session()
+    out = json.loads(s.handle_json(json.dumps({"kind": "boot", "panel": "p1", "settings": {"ram": "64 MiB"},
+                                               "views": ["map"]})))
+    assert out["ok"] and "map" in out and "queues" not in out
+    out = json.loads(s.handle_json(json.dumps({"kind": "act", "panel": "p1",
+                                               "action": {"op": "alloc_pages", "pool": "DIRECT", "order": 2}})))
+    assert out["ok"] and out["allocations"] == 1
+    assert json.loads(s.handle_json('{"kind": "run", "pad": "a", "code": "x = 2"}'))["error"] is None
+    assert json.loads(s.handle_json('{"kind": "run", "pad": "a", "code": "x * 21"}'))["value"] == "42"
+    assert "NameError" in json.loads(s.handle_json('{"kind": "run", "pad": "b", "code": "x"}'))["error"]
+    for bad in ("[1]", "{", '{"kind": "fly"}', '{"kind": "act"}'):
+        out = json.loads(s.handle_json(bad))
+        assert out["ok"] is False and out["error"].startswith("live:"), (bad, out)

@@ -33,7 +33,8 @@ from . import svg
 from .errors import InvalidInput, VmsimError
 from .validate import show
 
-__all__ = ["Lab", "LAYOUTS", "parse_size", "parse_address", "run_code", "scratch_namespace", "check_answer"]
+__all__ = ["Lab", "Session", "LAYOUTS", "parse_size", "parse_address", "run_code", "scratch_namespace",
+           "check_answer"]
 
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "kib": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mib": 1 << 20, "mb": 1 << 20,
           "g": 1 << 30, "gib": 1 << 30, "gb": 1 << 30, "t": 1 << 40, "tib": 1 << 40, "tb": 1 << 40}
@@ -313,3 +314,51 @@ def check_answer(number: str, text: str) -> dict:
         return {"ok": ok, "message": message}
     except VmsimError as e:
         return {"ok": False, "message": str(e)}
+
+
+class Session:
+    r"""Everything one page runs: its panels' :class:`Lab`\ s and its scratchpads' namespaces, by id.
+
+    The page's worker hands each request to :meth:`handle_json` and posts the
+    answer back; a request is ``{"kind": "boot", "panel": id, "settings": {...},
+    "views": [...]}``, ``{"kind": "act", "panel": id, "action": {...}}``,
+    ``{"kind": "run", "pad": id, "code": text}`` or ``{"kind": "check",
+    "exercise": "4.1", "text": answer}``.
+    """
+
+    def __init__(self):
+        self.labs: dict[str, Lab] = {}
+        self.pads: dict[str, dict] = {}
+
+    def handle(self, request: dict) -> dict:
+        """The answer to one request; a malformed request is answered with an ``error``."""
+        try:
+            kind = request["kind"]
+            if kind == "boot":
+                lab = self.labs.setdefault(str(request["panel"]), Lab())
+                return lab.boot(request["settings"], request.get("views", ("map", "queues")), request.get("domain", 0))
+            if kind == "act":
+                return self.labs.setdefault(str(request["panel"]), Lab()).act(request["action"])
+            if kind == "run":
+                pad = str(request["pad"])
+                if pad not in self.pads or request.get("fresh"):
+                    self.pads[pad] = scratch_namespace()
+                return run_code(request["code"], self.pads[pad])
+            if kind == "check":
+                return check_answer(request["exercise"], request["text"])
+            raise InvalidInput("live", f"unknown request {show(kind)}")
+        except (KeyError, TypeError) as e:
+            return {"ok": False, "error": f"live: malformed request ({type(e).__name__}: {e})"}
+        except VmsimError as e:
+            return {"ok": False, "error": str(e)}
+
+    def handle_json(self, text: str) -> str:
+        """:meth:`handle` for a JSON request, answered in JSON."""
+        import json
+
+        try:
+            request = json.loads(text)
+        except ValueError as e:
+            return json.dumps({"ok": False, "error": f"live: the request is not JSON ({e})"})
+        return json.dumps(self.handle(request) if isinstance(request, dict) else
+                          {"ok": False, "error": "live: a request is a JSON object"})
