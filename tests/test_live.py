@@ -1,13 +1,16 @@
 """The live panels' Python side (vmsim.live), driven from CPython exactly as the page drives it on Pyodide."""
 
 import json
+import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
+from book_toc import toc_documents
 from layouts import GiB, MiB
 
 from vmsim import pc
-from vmsim.live import Lab, check_answer, parse_size, run_code, scratch_namespace
+from vmsim.live import ACTIONS, Lab, check_answer, parse_size, run_code, scratch_namespace
 
 
 def test_a_lab_boots_what_no_static_frame_has_and_matches_the_library():
@@ -119,3 +122,69 @@ def test_a_session_answers_the_pages_requests_in_json():
     for bad in ("[1]", "{", '{"kind": "fly"}', '{"kind": "act"}'):
         out = json.loads(s.handle_json(bad))
         assert out["ok"] is False and out["error"].startswith("live:"), (bad, out)
+
+
+# -- the panels and scratchpads the chapters carry (cell metadata ``vmsim_live``) -----------------
+BOOK = Path(__file__).resolve().parents[1]
+LIVE_JS = (BOOK / "book" / "_ext" / "static" / "vmsim-live.js").read_text()
+#: Example arguments a reader might type into an operation's fields.
+ACTION_ARGS = {"unfree_page": {"pa": "0x8000000"}, "blacklist_add": {"pa": "0x9000000"},
+               "scan_range": {"low": "0"}, "alloc_contig": {"npages": 1024, "alignment": "4 KiB"}}
+
+
+def chapters():
+    for doc in toc_documents(BOOK / "_toc.yml"):
+        path = BOOK / f"{doc}.ipynb"
+        if path.exists():
+            yield doc, json.loads(path.read_text())
+
+
+def live_metadata(nb, key):
+    return [(c, c["metadata"]["vmsim_live"][key]) for c in nb["cells"]
+            if key in c["metadata"].get("vmsim_live", {})]
+
+
+def widget_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"
+            and re.search(r"\bvmsim\.widgets\b|\bwidgets\.\w+\(|\bvw\.\w+_explorer\(|StaticSlider\(|_explorer\(",
+                          "".join(c["source"]))]
+
+
+def boot_settings(config):
+    """The settings a panel sends on its first boot (as vmsim-live.js computes them)."""
+    settings = dict(config.get("settings", {}))
+    if "proposals" in settings:
+        settings["revision"] = {flag: True for flag in settings.pop("proposals")}
+    return settings
+
+
+@pytest.mark.parametrize("doc, nb", list(chapters()), ids=lambda x: x if isinstance(x, str) else "")
+def test_every_chapter_with_a_widget_has_a_live_panel_that_boots_and_runs_its_operations(doc, nb):
+    panels = live_metadata(nb, "panel")
+    assert bool(panels) == bool(widget_cells(nb)), f"{doc}: a live panel beside each pre-rendered widget"
+    for cell, config in panels:
+        assert cell in widget_cells(nb), f"{doc}: panel on a cell with no widget"
+        unknown = set(config) - {"title", "settings", "controls", "actions", "views", "bugs"}
+        assert not unknown, f"{doc}: unknown panel keys {unknown}"
+        for control in config.get("controls", []):
+            assert re.search(rf"\n\s+{control}: function", LIVE_JS), f"{doc}: the page has no {control!r} control"
+        assert set(config.get("views", [])) <= {"map", "queues"}
+        lab = Lab()
+        out = lab.boot(boot_settings(config), config.get("views", ["map", "queues"]))
+        assert out["ok"], f"{doc}: {out}"
+        for op in config.get("actions", []):
+            assert op in ACTIONS and f"\n    {op}: function" in LIVE_JS, f"{doc}: unknown operation {op!r}"
+            out = lab.act({"op": op, **ACTION_ARGS.get(op, {})})
+            assert "internal error" not in out.get("error", ""), f"{doc}: {op}: {out}"
+
+
+@pytest.mark.parametrize("doc, nb", list(chapters()), ids=lambda x: x if isinstance(x, str) else "")
+def test_every_exercises_section_gets_a_scratchpad_whose_code_runs(doc, nb):
+    markdown = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    pads = live_metadata(nb, "scratchpad")
+    if "## Exercises" in markdown and doc != "book/teachers":
+        assert re.search(r"\([\w-]+-exercises\)=\n## Exercises", markdown), f"{doc}: label the exercises section"
+        assert len(pads) == 1, f"{doc}: one scratchpad's starting code"
+    for _cell, code in pads:
+        out = run_code(code, scratch_namespace())
+        assert out["error"] is None and (out["value"] or out["stdout"]), f"{doc}: {out}"

@@ -89,8 +89,9 @@ class Lab:
     operations such as ``{"op": "alloc_pages", "pool": "DIRECT", "order": 3}``.
     Each answer holds ``ok``, a ``message`` sentence, the ``counters`` rows,
     the SVG pictures asked for in ``views`` (``map``, ``queues``) and the
-    settings used, or ``ok: False`` and an ``error`` sentence; after an error
-    the machine is as it was before the call.
+    settings used, or ``ok: False`` and an ``error`` sentence. After a refused
+    input the machine is as it was before the call; a broken allocator (the
+    ``bug`` setting, booted in debug mode) that is caught stays as its bug left it.
     """
 
     def __init__(self):
