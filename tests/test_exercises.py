@@ -64,6 +64,17 @@ def test_every_exercise_has_a_solution_and_the_registered_ones_a_check_cell(path
             f"the check cell of Exercise {number} must assert check({number!r}, <answer>)"
 
 
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_exercise_is_followed_by_a_hidden_check_cell_that_asserts(path):
+    # Every exercise has an answer in its solution, so every exercise has a check cell, registered or not.
+    for number, _, cell, after in exercises_of(path):
+        assert HEADING.findall(cell.source)[-1] == tuple(number.split(".")), \
+            f"Exercise {number} shares its cell with a later exercise: each needs a check cell of its own"
+        assert after is not None and after.cell_type == "code", f"Exercise {number} needs a check cell after it"
+        assert "remove-input" in after.metadata.get("tags", []), f"the check cell of {number} must be hidden"
+        assert re.search(r"^\s*assert\b", after.source, flags=re.M), f"the check cell of {number} asserts nothing"
+
+
 def test_every_registered_exercise_exists_in_its_chapter():
     in_book = {number for path in CHAPTERS for number, *_ in exercises_of(path)}
     missing = sorted(set(EXERCISES) - in_book)
