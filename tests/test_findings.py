@@ -11,9 +11,9 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pytest  # noqa: E402
-from ipywidgets.embed import embed_data  # noqa: E402
 from layouts import PAGE, GiB, MiB  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from widget_state import alts, links  # noqa: E402
 
 from vmsim import viz  # noqa: E402
 from vmsim.errors import InvalidInput  # noqa: E402
@@ -45,22 +45,6 @@ def check_figure(fig):
     fig.savefig(io.BytesIO(), format="png", dpi=40)
 
 
-def alts(frame: str) -> list[str]:
-    """The alt text of every image in a frame (every image must have one)."""
-    imgs = re.findall(r"<img [^>]*>", frame)
-    found = [re.search(r'alt="([^"]*)"', tag) for tag in imgs]
-    assert imgs and all(found)
-    return [m.group(1) for m in found]
-
-
-def links(w) -> list[tuple]:
-    """``(source model, source trait, target model, target trait)`` of every jslink in the saved widget state."""
-    out = []
-    for spec in embed_data(views=[w])["manager_state"]["state"].values():
-        if spec["model_name"] == "LinkModel":
-            (src, strait), (dst, dtrait) = spec["state"]["source"], spec["state"]["target"]
-            out.append((src.removeprefix("IPY_MODEL_"), strait, dst.removeprefix("IPY_MODEL_"), dtrait))
-    return out
 
 
 def expected(name: str, revision: str) -> dict:

@@ -1,6 +1,5 @@
 """Widgets (vmsim.widgets): driven from code, linked in the front end, frames with alt text."""
 
-import re
 
 import matplotlib
 
@@ -8,8 +7,8 @@ matplotlib.use("Agg")
 
 import ipywidgets as widgets  # noqa: E402
 import pytest  # noqa: E402
-from ipywidgets.embed import embed_data  # noqa: E402
 from layouts import MiB  # noqa: E402
+from widget_state import alts, links  # noqa: E402
 
 from vmsim import viz  # noqa: E402
 from vmsim.errors import InvalidInput  # noqa: E402
@@ -27,23 +26,6 @@ from vmsim.widgets import (  # noqa: E402
 FRAME_LIMIT = 80_000
 
 
-def alts(frame: str) -> list[str]:
-    """The alt text of every image in a frame (every image must have one)."""
-    imgs = re.findall(r"<img [^>]*>", frame)
-    found = [re.search(r'alt="([^"]*)"', tag) for tag in imgs]
-    assert imgs and all(found)
-    return [m.group(1) for m in found]
-
-
-def links(w) -> list[tuple]:
-    """``(source model, source trait, target model, target trait)`` of every jslink in the saved state."""
-    state = embed_data(views=[w])["manager_state"]["state"]
-    out = []
-    for spec in state.values():
-        if spec["model_name"] == "LinkModel":
-            (src, strait), (dst, dtrait) = spec["state"]["source"], spec["state"]["target"]
-            out.append((src.removeprefix("IPY_MODEL_"), strait, dst.removeprefix("IPY_MODEL_"), dtrait))
-    return out
 
 
 def check_frames(frames):

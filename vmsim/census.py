@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .arch import POOL_NAMES
+from .errors import InvalidInput
 from .page import UNINIT
 
 if TYPE_CHECKING:
     from .machine import Machine
 
-__all__ = ["Census", "census", "STATES", "Fold", "fold"]
+__all__ = ["Census", "census", "STATES", "Fold", "fold", "free_list_indexes"]
 
 #: The states a page frame can be in, in drawing order.
 STATES = ("hole", "reserved", "free:LAZYINIT", "free:DEFAULT", "free:DIRECT", "allocated", "blacklisted")
@@ -147,3 +148,22 @@ def fold(lo: int, hi: int, bins: int, page_shift: int) -> Fold:
     while start + rows * row_pages < hi:
         row_pages += unit
     return Fold(start, rows, row_pages, per_row, page_shift)
+
+
+def free_list_indexes(machine: Machine, freelist: str | None) -> list[int]:
+    """The free-list indexes (``flind``) a free-queue picture draws.
+
+    Every free list of the machine for ``None``, else the one the arch's
+    *freelist* (``"DEFAULT"``, ``"DMA32"``, ...) maps to through
+    ``vm_freelist_to_flind``; an unknown or absent free list is an
+    :class:`~vmsim.errors.InvalidInput` naming the ones there are.
+    """
+    if freelist is None:
+        return list(range(machine.segtab.nfreelists))
+    if freelist not in machine.arch.freelists:
+        raise InvalidInput("free_queues", f"{machine.arch.name} has no {freelist!r} free list; "
+                                          f"it has {list(machine.arch.freelists)}")
+    flind = machine.segtab.freelist_to_flind[machine.arch.freelist_index(freelist)]
+    if flind < 0:
+        raise InvalidInput("free_queues", f"free list {freelist} is absent on this machine")
+    return [flind]

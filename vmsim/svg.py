@@ -26,7 +26,7 @@ import math
 from html import escape
 
 from .arch import NFREEPOOL, POOL_NAMES
-from .census import STATES, census, fold
+from .census import STATES, census, fold, free_list_indexes
 from .cost import FIRECRACKER_1G
 from .errors import InvalidInput
 from .palette import (
@@ -177,17 +177,6 @@ def _ramp(x: float) -> str:
     return "#" + "".join(f"{v:02X}" for v in mix)
 
 
-def _flinds(machine, freelist) -> list[int]:
-    if freelist is None:
-        return list(range(machine.segtab.nfreelists))
-    if freelist not in machine.arch.freelists:
-        raise InvalidInput("free_queues", f"{machine.arch.name} has no {freelist!r} free list; "
-                                          f"it has {list(machine.arch.freelists)}")
-    flind = machine.segtab.freelist_to_flind[machine.arch.freelist_index(freelist)]
-    if flind < 0:
-        raise InvalidInput("free_queues", f"free list {freelist} is absent on this machine")
-    return [flind]
-
 
 def free_queues(machine, domain: int = 0, freelist: str | None = "DEFAULT", width: int = 760) -> str:
     """One domain's free queues: a grid of pools (rows) by orders (columns), one panel per free list.
@@ -198,7 +187,7 @@ def free_queues(machine, domain: int = 0, freelist: str | None = "DEFAULT", widt
     """
     if not (isinstance(domain, int) and not isinstance(domain, bool) and 0 <= domain < machine.ndomains):
         raise InvalidInput("free_queues", f"domain {domain!r} is out of range (the machine has {machine.ndomains})")
-    flinds = _flinds(machine, freelist)
+    flinds = free_list_indexes(machine, freelist)
     norders = machine.arch.nfreeorder
     counts = {flind: [[machine.vm.fq.lcnt(domain, flind, p, o) for o in range(norders)]
                       for p in range(NFREEPOOL)] for flind in flinds}

@@ -14,6 +14,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.patches import Rectangle
 
 from ..arch import NFREEPOOL, POOL_NAMES
+from ..census import free_list_indexes
 from ..errors import InvalidInput
 from .style import POOL_COLORS, describe, finish, fmt_bytes, fmt_int, new_figure, text_color
 
@@ -21,18 +22,6 @@ __all__ = ["free_queues"]
 
 _CMAP = "cividis"
 
-
-def _flinds(machine, freelist) -> list[int]:
-    """The free-list indexes to draw: every one for ``None``, else the one *freelist* maps to."""
-    if freelist is None:
-        return list(range(machine.segtab.nfreelists))
-    if freelist not in machine.arch.freelists:
-        raise InvalidInput("free_queues", f"{machine.arch.name} has no {freelist!r} free list; "
-                                          f"it has {list(machine.arch.freelists)}")
-    flind = machine.segtab.freelist_to_flind[machine.arch.freelist_index(freelist)]
-    if flind < 0:
-        raise InvalidInput("free_queues", f"free list {freelist} is absent on this machine (index {flind})")
-    return [flind]
 
 
 def _counts(machine, domain: int, flind: int) -> np.ndarray:
@@ -102,7 +91,7 @@ def free_queues(machine, domain: int = 0, freelist: str | None = "DEFAULT", show
     """
     if not (isinstance(domain, int) and 0 <= domain < machine.vm.ndomains):
         raise InvalidInput("free_queues", f"domain {domain!r} is out of range (the machine has {machine.vm.ndomains})")
-    flinds = _flinds(machine, freelist)
+    flinds = free_list_indexes(machine, freelist)
     grids = {flind: _counts(machine, domain, flind) for flind in flinds}
     most = max(int((g * (1 << np.arange(g.shape[1]))[None, :]).max()) for g in grids.values())
     norm = LogNorm(vmin=1, vmax=max(2, most))
