@@ -92,7 +92,7 @@ def test_a_live_panel_computes_what_vmsim_computes_for_a_machine_no_frame_has(si
 
 
 def test_the_scratchpad_runs_code_and_shows_only_the_last_frame_of_an_error(site, browser):
-    page, problems = open_page(browser, f"{site}/book/04_lazy_boot.html")
+    page, problems = open_page(browser, f"{site}/book/00_how_to_use.html")
     try:
         pad = page.locator(".vmsim-scratchpad").first
         code = "m = Machine([[0, 1 << 30]], [[65536, 1040187392]])\nprint('booted')\nm.page_inits"
