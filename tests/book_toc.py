@@ -23,3 +23,8 @@ def toc_documents(toc_path: Path) -> list[str]:
     for part in toc.get("parts") or []:
         walk(part.get("chapters"))
     return docs
+
+
+def book_notebooks(book_dir: Path) -> list[Path]:
+    """Every notebook under *book_dir*, sorted, JupyterLab's checkpoint copies left out."""
+    return sorted(p for p in book_dir.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)

@@ -14,12 +14,12 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from book_toc import toc_documents
+from book_toc import book_notebooks, toc_documents
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
-NOTEBOOKS = sorted(p for p in BOOK.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+NOTEBOOKS = book_notebooks(BOOK)
 
 
 def toc_files() -> list[str]:

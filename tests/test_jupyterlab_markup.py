@@ -17,9 +17,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from book_toc import book_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted(p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+NOTEBOOKS = book_notebooks(ROOT / "book")
 GLUE = re.compile(r"\{glue(?::\w+)?\}`|[`:]{3}\{glue(?::\w+)?\}|\bglue\(|from myst_nb import glue")
 
 _spec = importlib.util.spec_from_file_location("run_chapter", ROOT / "tools" / "run_chapter.py")
